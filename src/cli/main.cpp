@@ -1,7 +1,40 @@
-// The qwenlayer binary: subcommands over the engine layers.
-#include <cstdio>
+// The qwenlayer binary: one executable, one subcommand per job. Each subcommand lives in its
+// own cmd_*.cpp and registers itself here; errors come back as exit codes (common.h).
+#include <CLI/CLI.hpp>
+
+#include "base/log.h"
+#include "cli/common.h"
 
 int main(int argc, char** argv) {
-  std::fprintf(stderr, "qwenlayer: no subcommands yet\n");
-  return 2;
+  CLI::App app{
+      "qwenlayer: an open assistant layer for Qwen models.\n"
+      "Runs Qwen2/Qwen2.5/Qwen3 models from GGUF files or Hugging Face folders on the CPU.\n"
+      "Examples:\n"
+      "  qwenlayer generate -m model.gguf -p \"Once upon a time\" -n 64\n"
+      "  qwenlayer tokenize -m tokenizer.json \"你好，世界\" --ids\n"
+      "  qwenlayer convert ./Qwen2.5-0.5B-Instruct -o qwen.gguf --type q4_k_m\n"
+      "Run 'qwenlayer COMMAND --help' for a command's options.",
+      "qwenlayer"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "qwenlayer 0.1.0");
+  std::string log_level;
+  app.add_option("--log-level", log_level, "debug|info|warn|error|off (QWL_LOG_LEVEL)")
+      ->envname("QWL_LOG_LEVEL");
+  app.parse_complete_callback([&] {
+    qwl::LogLevel level;
+    if (!log_level.empty() && qwl::parse_log_level(log_level, &level)) qwl::set_log_level(level);
+  });
+
+  int exit_code = 0;
+  qwl::cli::add_generate(app, exit_code);
+  qwl::cli::add_info(app, exit_code);
+  qwl::cli::add_tokenize(app, exit_code);
+  qwl::cli::add_logits(app, exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : qwl::cli::kExitUsage;
+  }
+  return exit_code;
 }

@@ -1,0 +1,66 @@
+// Shared option handling and error reporting of the subcommands.
+#include "cli/common.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "base/log.h"
+#include "base/thread_pool.h"
+
+#ifndef QWL_SOURCE_DIR
+#define QWL_SOURCE_DIR ""
+#endif
+
+namespace qwl::cli {
+
+int report(const Status& status) {
+  if (status.ok()) return 0;
+  log_line(LogLevel::kError, status.message());
+  return status.code() == StatusCode::kInvalidArgument ? kExitUsage : kExitFailure;
+}
+
+std::string resource_dir(const std::string& flag_value) {
+  namespace fs = std::filesystem;
+  if (!flag_value.empty()) return flag_value;
+  std::error_code ec;
+  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    fs::path installed = exe.parent_path().parent_path() / "share" / "qwenlayer";
+    if (fs::is_directory(installed, ec)) return installed.string();
+  }
+  return QWL_SOURCE_DIR;
+}
+
+std::string default_model_path(const std::string& resources) {
+  return (std::filesystem::path(resources) / "models" / "default.gguf").string();
+}
+
+void EngineOptions::add_to(CLI::App& cmd, bool with_ctx) {
+  cmd.add_option("-m,--model", model,
+                 "Model: a GGUF file or a Hugging Face folder (default: the bundled model)")
+      ->envname("QWL_MODEL");
+  cmd.add_option("--resources", resources, "Resource directory (models/, web/)")
+      ->envname("QWL_RESOURCES");
+  cmd.add_option("-t,--threads", threads, "Compute threads (default: all cores)")
+      ->envname("QWL_THREADS")
+      ->check(CLI::Range(0, 1024));
+  if (with_ctx) {
+    cmd.add_option("-c,--ctx-size", ctx_size, "Context size in tokens")
+        ->check(CLI::Range(16, 1 << 20))
+        ->capture_default_str();
+    cmd.add_option("--kv-type", kv_type, "KV cache element type")
+        ->check(CLI::IsMember({"f16", "f32"}))
+        ->capture_default_str();
+  }
+}
+
+std::string EngineOptions::model_path() const {
+  return model.empty() ? default_model_path(resource_dir(resources)) : model;
+}
+
+int EngineOptions::thread_count() const {
+  return threads > 0 ? threads : ThreadPool::hardware_threads();
+}
+
+}  // namespace qwl::cli

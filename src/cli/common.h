@@ -1,0 +1,49 @@
+// Shared pieces of the subcommands: the options every engine command takes, resource lookup,
+// and the one place where a Status becomes an exit code and a message.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <string>
+
+#include "base/status.h"
+
+namespace qwl::cli {
+
+// Exit codes: 0 success, 1 the command failed (bad model file, I/O), 2 bad usage.
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;
+
+// Prints "qwenlayer: error: <message>" to stderr and returns kExitFailure (kExitUsage for
+// InvalidArgument).
+int report(const Status& status);
+
+// The resource directory (DESIGN.md "Resources"): --resources, else ../share/qwenlayer beside
+// the binary, else the source tree the binary was built from.
+std::string resource_dir(const std::string& flag_value);
+// -m's default: <resources>/models/default.gguf.
+std::string default_model_path(const std::string& resources);
+
+// Options of commands that run a model.
+struct EngineOptions {
+  std::string model;      // -m, QWL_MODEL
+  std::string resources;  // --resources, QWL_RESOURCES
+  int threads = 0;        // -t, QWL_THREADS; 0 = all hardware threads
+  int ctx_size = 4096;    // -c
+  std::string kv_type = "f16";
+  bool json = false;
+
+  void add_to(CLI::App& cmd, bool with_ctx);
+  std::string model_path() const;
+  int thread_count() const;
+};
+
+// Registration of each subcommand; each returns through `exit_code` when its callback ran.
+void add_generate(CLI::App& app, int& exit_code);
+void add_info(CLI::App& app, int& exit_code);
+void add_tokenize(CLI::App& app, int& exit_code);
+void add_logits(CLI::App& app, int& exit_code);
+void add_convert(CLI::App& app, int& exit_code);
+void add_bench(CLI::App& app, int& exit_code);
+
+}  // namespace qwl::cli

@@ -1,0 +1,202 @@
+#!/usr/bin/python3
+"""Writes a tiny random-weight Qwen2 or Qwen3 model as a Hugging Face folder.
+
+The folder holds config.json, model.safetensors (or two shards with an index), tokenizer.json
+(a small byte-level BPE in the same structure as Qwen's: NFC, the Qwen split regex, ByteLevel,
+special tokens) and tokenizer_config.json with a ChatML template. Weights are deterministic for
+a given --seed and scaled so that activations stay O(1), which makes logits meaningful numbers
+to compare rather than near-zero noise.
+
+    make_tiny_model.py OUT_DIR --arch qwen2|qwen3 [--dtype f32|bf16|f16] [--shards 2] [--seed N]
+"""
+import argparse
+import collections
+import json
+import os
+import struct
+
+import numpy as np
+
+QWEN_SPLIT = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*"
+              r"|\s*[\r\n]+|\s+(?!\S)|\s+")
+
+TRAIN_TEXT = (
+    "order two oat lattes to my office. the assistant finds the cafe and the coupon. "
+    "hello world! how do I get to the airport by bike? the weather is nice today. "
+    "please confirm the order before payment. thank you, that is all for now. "
+) * 4
+
+
+def bytes_to_unicode():
+    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
+    cs = bs[:]
+    n = 0
+    for b in range(256):
+        if b not in bs:
+            bs.append(b)
+            cs.append(256 + n)
+            n += 1
+    return dict(zip(bs, [chr(c) for c in cs]))
+
+
+def make_tokenizer(n_merges):
+    b2u = bytes_to_unicode()
+    vocab = {b2u[b]: i for i, b in enumerate(range(256))}
+    # Words as the pre-tokenizer would roughly cut them: a leading space joins the word.
+    words = collections.Counter()
+    for i, w in enumerate(TRAIN_TEXT.split(" ")):
+        words[("Ġ" if i else "") + "".join(b2u[c] for c in w.encode())] += 1
+    seqs = {w: list(w) for w in words}
+    merges = []
+    for _ in range(n_merges):
+        pairs = collections.Counter()
+        for w, s in seqs.items():
+            for a, b in zip(s, s[1:]):
+                pairs[(a, b)] += words[w]
+        if not pairs:
+            break
+        (a, b), _ = max(pairs.items(), key=lambda kv: (kv[1], kv[0]))
+        merges.append(a + " " + b)
+        vocab.setdefault(a + b, len(vocab))
+        for w, s in seqs.items():
+            out, i = [], 0
+            while i < len(s):
+                if i + 1 < len(s) and s[i] == a and s[i + 1] == b:
+                    out.append(a + b)
+                    i += 2
+                else:
+                    out.append(s[i])
+                    i += 1
+            seqs[w] = out
+    n = len(vocab)
+    specials = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
+    added = [dict(id=n + i, content=s, single_word=False, lstrip=False, rstrip=False, normalized=False, special=True)
+             for i, s in enumerate(specials)]
+    tok = {
+        "version": "1.0",
+        "truncation": None,
+        "padding": None,
+        "added_tokens": added,
+        "normalizer": {"type": "NFC"},
+        "pre_tokenizer": {"type": "Sequence", "pretokenizers": [
+            {"type": "Split", "pattern": {"Regex": QWEN_SPLIT}, "behavior": "Isolated", "invert": False},
+            {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": False, "use_regex": False}]},
+        "post_processor": {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": False, "use_regex": False},
+        "decoder": {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": False, "use_regex": False},
+        "model": {"type": "BPE", "dropout": None, "unk_token": None, "continuing_subword_prefix": "",
+                  "end_of_word_suffix": "", "fuse_unk": False, "byte_fallback": False, "ignore_merges": False,
+                  "vocab": vocab, "merges": [m.split(" ") for m in merges]},
+    }
+    return tok, n + len(specials)
+
+
+def write_safetensors(path, tensors, dtype):
+    header, blobs, off = {}, [], 0
+    for name, arr in tensors.items():
+        if dtype == "f32":
+            raw, dt = arr.astype("<f4").tobytes(), "F32"
+        elif dtype == "f16":
+            raw, dt = arr.astype("<f2").tobytes(), "F16"
+        else:  # bf16, round to nearest even
+            u = arr.astype(np.float32).view(np.uint32).astype(np.uint64)
+            u = ((u + 0x7FFF + ((u >> 16) & 1)) >> 16).astype("<u2")
+            raw, dt = u.tobytes(), "BF16"
+        header[name] = {"dtype": dt, "shape": list(arr.shape), "data_offsets": [off, off + len(raw)]}
+        blobs.append(raw)
+        off += len(raw)
+    header["__metadata__"] = {"format": "pt"}
+    h = json.dumps(header).encode()
+    h += b" " * ((8 - len(h) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(h)))
+        f.write(h)
+        for b in blobs:
+            f.write(b)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("out")
+    ap.add_argument("--arch", choices=["qwen2", "qwen3"], default="qwen2")
+    ap.add_argument("--dtype", choices=["f32", "f16", "bf16"], default="f32")
+    ap.add_argument("--shards", type=int, default=1)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--n-embd", type=int, default=256)
+    ap.add_argument("--n-layer", type=int, default=2)
+    ap.add_argument("--n-ff", type=int, default=512)
+    ap.add_argument("--untied", action="store_true", help="write a separate lm_head")
+    a = ap.parse_args()
+
+    tok, n_tok = make_tokenizer(60)
+    n_vocab = (n_tok + 63) // 64 * 64  # padded like Qwen's embedding (151936 > 151669 tokens)
+    E = a.n_embd
+    if a.arch == "qwen2":
+        H, KVH, D = 4, 2, E // 4
+    else:
+        H, KVH, D = 8, 2, 64  # q width 512 != hidden 256, as Qwen3-0.6B has
+    rng = np.random.default_rng(a.seed)
+
+    def lin(n_out, n_in):
+        return rng.standard_normal((n_out, n_in)) / np.sqrt(n_in)
+
+    def norm(n):
+        return 1.0 + 0.1 * rng.standard_normal(n)
+
+    T = {"model.embed_tokens.weight": 0.2 * rng.standard_normal((n_vocab, E))}
+    for il in range(a.n_layer):
+        p = "model.layers.%d." % il
+        T[p + "input_layernorm.weight"] = norm(E)
+        T[p + "self_attn.q_proj.weight"] = lin(H * D, E)
+        T[p + "self_attn.k_proj.weight"] = lin(KVH * D, E)
+        T[p + "self_attn.v_proj.weight"] = lin(KVH * D, E)
+        if a.arch == "qwen2":
+            T[p + "self_attn.q_proj.bias"] = 0.1 * rng.standard_normal(H * D)
+            T[p + "self_attn.k_proj.bias"] = 0.1 * rng.standard_normal(KVH * D)
+            T[p + "self_attn.v_proj.bias"] = 0.1 * rng.standard_normal(KVH * D)
+        else:
+            T[p + "self_attn.q_norm.weight"] = norm(D)
+            T[p + "self_attn.k_norm.weight"] = norm(D)
+        T[p + "self_attn.o_proj.weight"] = lin(E, H * D)
+        T[p + "post_attention_layernorm.weight"] = norm(E)
+        T[p + "mlp.gate_proj.weight"] = lin(a.n_ff, E)
+        T[p + "mlp.up_proj.weight"] = lin(a.n_ff, E)
+        T[p + "mlp.down_proj.weight"] = lin(E, a.n_ff)
+    T["model.norm.weight"] = norm(E)
+    if a.untied:
+        T["lm_head.weight"] = lin(n_vocab, E)
+
+    os.makedirs(a.out, exist_ok=True)
+    cfg = {
+        "architectures": ["Qwen2ForCausalLM" if a.arch == "qwen2" else "Qwen3ForCausalLM"],
+        "model_type": a.arch, "hidden_size": E, "intermediate_size": a.n_ff,
+        "num_hidden_layers": a.n_layer, "num_attention_heads": H, "num_key_value_heads": KVH,
+        "max_position_embeddings": 4096, "rms_norm_eps": 1e-6, "rope_theta": 1000000.0,
+        "vocab_size": n_vocab, "tie_word_embeddings": not a.untied, "torch_dtype": "float32",
+        "bos_token_id": n_tok - 3, "eos_token_id": n_tok - 1,
+    }
+    if a.arch == "qwen3":
+        cfg["head_dim"] = D
+    json.dump(cfg, open(os.path.join(a.out, "config.json"), "w"), indent=2)
+    json.dump(tok, open(os.path.join(a.out, "tokenizer.json"), "w"), ensure_ascii=False)
+    template = ("{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + "
+                "'<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}")
+    json.dump({"eos_token": "<|im_end|>", "pad_token": "<|endoftext|>", "bos_token": None,
+               "add_bos_token": False, "chat_template": template},
+              open(os.path.join(a.out, "tokenizer_config.json"), "w"), indent=2)
+    names = list(T)
+    if a.shards <= 1:
+        write_safetensors(os.path.join(a.out, "model.safetensors"), T, a.dtype)
+    else:
+        weight_map = {}
+        per = (len(names) + a.shards - 1) // a.shards
+        for s in range(a.shards):
+            fn = "model-%05d-of-%05d.safetensors" % (s + 1, a.shards)
+            part = {n: T[n] for n in names[s * per:(s + 1) * per]}
+            write_safetensors(os.path.join(a.out, fn), part, a.dtype)
+            weight_map.update({n: fn for n in part})
+        json.dump({"metadata": {}, "weight_map": weight_map},
+                  open(os.path.join(a.out, "model.safetensors.index.json"), "w"), indent=2)
+
+
+if __name__ == "__main__":
+    main()
