@@ -62,6 +62,10 @@ class MetaValue {
   ValueType type() const { return type_; }
   ValueType elem_type() const { return elem_; }  // meaningful for kArray only
 
+  // The integer as stored, for integer and bool scalars (uint64 values bit-cast, so that values
+  // above INT64_MAX survive a round trip through a writer); 0 for other types.
+  int64_t int_bits() const { return is_integer_type(type_) || type_ == ValueType::kBool ? i_ : 0; }
+
   // Typed reads; nullopt / nullptr when the value does not have that shape.
   std::optional<int64_t> as_int() const;   // any integer type (uint64 above INT64_MAX: nullopt)
   std::optional<double> as_float() const;  // float types, and integers converted
