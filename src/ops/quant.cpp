@@ -177,7 +177,8 @@ const Block* as_blocks(DType t, const void* p, int64_t n) {
 
 template <typename Block>
 Block* as_blocks_out(DType t, void* p, int64_t n) {
-  return const_cast<Block*>(as_blocks<Block>(t, p, n));
+  check_row<Block>(t, p, n);
+  return static_cast<Block*>(p);
 }
 
 }  // namespace
@@ -210,15 +211,15 @@ void dequantize_row(DType t, const void* src, float* dst, int64_t n) {
     case DType::kQ8_1:
       return dequantize_row_q8_1(as_blocks<BlockQ8_1>(t, src, n), dst, n);
     case DType::kQ3_K:
-      return dequantize_row_q3_k(as_blocks<BlockQ3K>(t, src, n), dst, n);
+      return dequantize_row_q3_k(as_blocks<BlockQ3_K>(t, src, n), dst, n);
     case DType::kQ4_K:
-      return dequantize_row_q4_k(as_blocks<BlockQ4K>(t, src, n), dst, n);
+      return dequantize_row_q4_k(as_blocks<BlockQ4_K>(t, src, n), dst, n);
     case DType::kQ5_K:
-      return dequantize_row_q5_k(as_blocks<BlockQ5K>(t, src, n), dst, n);
+      return dequantize_row_q5_k(as_blocks<BlockQ5_K>(t, src, n), dst, n);
     case DType::kQ6_K:
-      return dequantize_row_q6_k(as_blocks<BlockQ6K>(t, src, n), dst, n);
+      return dequantize_row_q6_k(as_blocks<BlockQ6_K>(t, src, n), dst, n);
     case DType::kQ8_K:
-      return dequantize_row_q8_k(as_blocks<BlockQ8K>(t, src, n), dst, n);
+      return dequantize_row_q8_k(as_blocks<BlockQ8_K>(t, src, n), dst, n);
     default:
       QWL_CHECK(false, "dequantize_row: no kernel for {}", dtype_name(t));
   }
@@ -248,11 +249,11 @@ void quantize_row(DType t, const float* src, void* dst, int64_t n) {
     case DType::kQ8_1:
       return quantize_row_q8_1(src, as_blocks_out<BlockQ8_1>(t, dst, n), n);
     case DType::kQ4_K:
-      return quantize_row_q4_k(src, as_blocks_out<BlockQ4K>(t, dst, n), n);
+      return quantize_row_q4_k(src, as_blocks_out<BlockQ4_K>(t, dst, n), n);
     case DType::kQ6_K:
-      return quantize_row_q6_k(src, as_blocks_out<BlockQ6K>(t, dst, n), n);
+      return quantize_row_q6_k(src, as_blocks_out<BlockQ6_K>(t, dst, n), n);
     case DType::kQ8_K:
-      return quantize_row_q8_k(src, as_blocks_out<BlockQ8K>(t, dst, n), n);
+      return quantize_row_q8_k(src, as_blocks_out<BlockQ8_K>(t, dst, n), n);
     default:
       QWL_CHECK(false, "quantize_row: no quantizer for {}", dtype_name(t));
   }
@@ -299,13 +300,13 @@ float vec_dot(DType t, int64_t n, const void* w, const void* x) {
     case DType::kQ8_0:
       return vec_dot_q8_0_q8_0(n, as_blocks<BlockQ8_0>(t, w, n), as_blocks<BlockQ8_0>(xt, x, n));
     case DType::kQ3_K:
-      return vec_dot_q3_k_q8_k(n, as_blocks<BlockQ3K>(t, w, n), as_blocks<BlockQ8K>(xt, x, n));
+      return vec_dot_q3_k_q8_k(n, as_blocks<BlockQ3_K>(t, w, n), as_blocks<BlockQ8_K>(xt, x, n));
     case DType::kQ4_K:
-      return vec_dot_q4_k_q8_k(n, as_blocks<BlockQ4K>(t, w, n), as_blocks<BlockQ8K>(xt, x, n));
+      return vec_dot_q4_k_q8_k(n, as_blocks<BlockQ4_K>(t, w, n), as_blocks<BlockQ8_K>(xt, x, n));
     case DType::kQ5_K:
-      return vec_dot_q5_k_q8_k(n, as_blocks<BlockQ5K>(t, w, n), as_blocks<BlockQ8K>(xt, x, n));
+      return vec_dot_q5_k_q8_k(n, as_blocks<BlockQ5_K>(t, w, n), as_blocks<BlockQ8_K>(xt, x, n));
     case DType::kQ6_K:
-      return vec_dot_q6_k_q8_k(n, as_blocks<BlockQ6K>(t, w, n), as_blocks<BlockQ8K>(xt, x, n));
+      return vec_dot_q6_k_q8_k(n, as_blocks<BlockQ6_K>(t, w, n), as_blocks<BlockQ8_K>(xt, x, n));
     default:
       QWL_CHECK(false, "vec_dot: no kernel for {}", dtype_name(t));
   }

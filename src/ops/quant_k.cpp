@@ -62,7 +62,7 @@ int nearest_even(float v) {
 // Q3_K codes as signed values -4..3. Element e: 2 low bits in qs[32 * (e / 128) + e % 32] at
 // bit 2 * ((e % 128) / 32); the high bit in hmask[e % 32] at bit e / 32; a clear high bit
 // means "subtract 4".
-void unpack_q3k(const BlockQ3K& b, int8_t q[kQK]) {
+void unpack_q3k(const BlockQ3_K& b, int8_t q[kQK]) {
   for (int e = 0; e < kQK; ++e) {
     const int low = (b.qs[32 * (e / 128) + e % 32] >> (2 * ((e % 128) / 32))) & 3;
     const bool high = (b.hmask[e % 32] >> (e / 32)) & 1;
@@ -71,7 +71,7 @@ void unpack_q3k(const BlockQ3K& b, int8_t q[kQK]) {
 }
 
 // Q4_K codes 0..15. Element e: qs[32 * (e / 64) + e % 32], low nibble for (e % 64) < 32.
-void unpack_q4k(const BlockQ4K& b, int8_t q[kQK]) {
+void unpack_q4k(const BlockQ4_K& b, int8_t q[kQK]) {
   for (int e = 0; e < kQK; ++e) {
     const uint8_t byte = b.qs[32 * (e / 64) + e % 32];
     q[e] = static_cast<int8_t>((e % 64) < 32 ? byte & 0x0f : byte >> 4);
@@ -79,7 +79,7 @@ void unpack_q4k(const BlockQ4K& b, int8_t q[kQK]) {
 }
 
 // Q5_K codes 0..31: the Q4_K nibble plus 16 if bit e / 32 of qh[e % 32] is set.
-void unpack_q5k(const BlockQ5K& b, int8_t q[kQK]) {
+void unpack_q5k(const BlockQ5_K& b, int8_t q[kQK]) {
   for (int e = 0; e < kQK; ++e) {
     const uint8_t byte = b.qs[32 * (e / 64) + e % 32];
     const int low = (e % 64) < 32 ? byte & 0x0f : byte >> 4;
@@ -91,7 +91,7 @@ void unpack_q5k(const BlockQ5K& b, int8_t q[kQK]) {
 // Q6_K codes as signed values -32..31. In each half h of 128 elements, quarter g = (e % 128)/32
 // and l = e % 32: low 4 bits in ql[64 h + l + 32 (g % 2)] (low nibble for g < 2), high 2 bits
 // in qh[32 h + l] at bit 2 g.
-void unpack_q6k(const BlockQ6K& b, int8_t q[kQK]) {
+void unpack_q6k(const BlockQ6_K& b, int8_t q[kQK]) {
   for (int e = 0; e < kQK; ++e) {
     const int h = e / 128, g = (e % 128) / 32, l = e % 32;
     const uint8_t lbyte = b.ql[64 * h + l + 32 * (g % 2)];
@@ -122,7 +122,7 @@ struct Lanes {
 };
 
 // sum_j bsums[j] * min of the sub-block of 32 that group j (of 16) belongs to.
-int min_correction(const BlockQ8K& x, const uint8_t mn[8]) {
+int min_correction(const BlockQ8_K& x, const uint8_t mn[8]) {
   int isum = 0;
   for (int j = 0; j < kQK / 16; ++j) isum += x.bsums[j] * mn[j / 2];
   return isum;
@@ -249,7 +249,7 @@ namespace ref {
 
 // --- Dequantizers ---------------------------------------------------------------------------
 
-void dequantize_row_q3_k(const BlockQ3K* src, float* dst, int64_t n) {
+void dequantize_row_q3_k(const BlockQ3_K* src, float* dst, int64_t n) {
   int8_t q[kQK];
   int8_t sc[16];
   for (int64_t i = 0; i < n / kQK; ++i, dst += kQK) {
@@ -280,7 +280,7 @@ void dequant_k4(uint16_t d16, uint16_t dmin16, const uint8_t* packed, const int8
 
 }  // namespace
 
-void dequantize_row_q4_k(const BlockQ4K* src, float* dst, int64_t n) {
+void dequantize_row_q4_k(const BlockQ4_K* src, float* dst, int64_t n) {
   int8_t q[kQK];
   for (int64_t i = 0; i < n / kQK; ++i, dst += kQK) {
     unpack_q4k(src[i], q);
@@ -288,7 +288,7 @@ void dequantize_row_q4_k(const BlockQ4K* src, float* dst, int64_t n) {
   }
 }
 
-void dequantize_row_q5_k(const BlockQ5K* src, float* dst, int64_t n) {
+void dequantize_row_q5_k(const BlockQ5_K* src, float* dst, int64_t n) {
   int8_t q[kQK];
   for (int64_t i = 0; i < n / kQK; ++i, dst += kQK) {
     unpack_q5k(src[i], q);
@@ -296,7 +296,7 @@ void dequantize_row_q5_k(const BlockQ5K* src, float* dst, int64_t n) {
   }
 }
 
-void dequantize_row_q6_k(const BlockQ6K* src, float* dst, int64_t n) {
+void dequantize_row_q6_k(const BlockQ6_K* src, float* dst, int64_t n) {
   int8_t q[kQK];
   for (int64_t i = 0; i < n / kQK; ++i, dst += kQK) {
     const float d = fp16_to_f32(src[i].d);
@@ -305,7 +305,7 @@ void dequantize_row_q6_k(const BlockQ6K* src, float* dst, int64_t n) {
   }
 }
 
-void dequantize_row_q8_k(const BlockQ8K* src, float* dst, int64_t n) {
+void dequantize_row_q8_k(const BlockQ8_K* src, float* dst, int64_t n) {
   for (int64_t i = 0; i < n / kQK; ++i, dst += kQK) {
     for (int e = 0; e < kQK; ++e) dst[e] = src[i].d * src[i].qs[e];
   }
@@ -313,13 +313,13 @@ void dequantize_row_q8_k(const BlockQ8K* src, float* dst, int64_t n) {
 
 // --- Quantizers -----------------------------------------------------------------------------
 
-void quantize_row_q4_k(const float* src, BlockQ4K* dst, int64_t n) {
+void quantize_row_q4_k(const float* src, BlockQ4_K* dst, int64_t n) {
   uint8_t L[kQK];
   float weights[32];
   float scales[8];
   float mins[8];
   for (int64_t i = 0; i < n / kQK; ++i, src += kQK) {
-    BlockQ4K& b = dst[i];
+    BlockQ4_K& b = dst[i];
     // 1. Per sub-block of 32: an affine fit weighted towards large values (|x| + rms).
     float max_scale = 0;
     float max_min = 0;
@@ -367,11 +367,11 @@ void quantize_row_q4_k(const float* src, BlockQ4K* dst, int64_t n) {
   }
 }
 
-void quantize_row_q6_k(const float* src, BlockQ6K* dst, int64_t n) {
+void quantize_row_q6_k(const float* src, BlockQ6_K* dst, int64_t n) {
   int8_t L[kQK];
   float scales[16];
   for (int64_t i = 0; i < n / kQK; ++i, src += kQK) {
-    BlockQ6K& b = dst[i];
+    BlockQ6_K& b = dst[i];
     float max_scale = 0;
     float max_abs_scale = 0;
     for (int j = 0; j < 16; ++j) {
@@ -412,9 +412,9 @@ void quantize_row_q6_k(const float* src, BlockQ6K* dst, int64_t n) {
   }
 }
 
-void quantize_row_q8_k(const float* src, BlockQ8K* dst, int64_t n) {
+void quantize_row_q8_k(const float* src, BlockQ8_K* dst, int64_t n) {
   for (int64_t i = 0; i < n / kQK; ++i, src += kQK) {
-    BlockQ8K& b = dst[i];
+    BlockQ8_K& b = dst[i];
     float max = 0;
     float amax = 0;
     for (int e = 0; e < kQK; ++e) {
@@ -444,7 +444,7 @@ void quantize_row_q8_k(const float* src, BlockQ8K* dst, int64_t n) {
 
 // --- Dot products against Q8_K --------------------------------------------------------------
 
-float vec_dot_q3_k_q8_k(int64_t n, const BlockQ3K* w, const BlockQ8K* x) {
+float vec_dot_q3_k_q8_k(int64_t n, const BlockQ3_K* w, const BlockQ8_K* x) {
   Lanes lanes;
   int8_t q[kQK];
   int8_t sc[16];
@@ -463,7 +463,7 @@ namespace {
 //   = d d8 sum_e sc q_e p_e - dmin d8 sum_j m_j (sum of p over sub-block j),
 // where the inner sums of p come precomputed in bsums.
 template <typename Block, typename Unpack>
-float dot_k4(int64_t n, const Block* w, const BlockQ8K* x, Unpack unpack) {
+float dot_k4(int64_t n, const Block* w, const BlockQ8_K* x, Unpack unpack) {
   Lanes lanes;
   float sum = 0.0f;
   int8_t q[kQK];
@@ -481,15 +481,15 @@ float dot_k4(int64_t n, const Block* w, const BlockQ8K* x, Unpack unpack) {
 
 }  // namespace
 
-float vec_dot_q4_k_q8_k(int64_t n, const BlockQ4K* w, const BlockQ8K* x) {
+float vec_dot_q4_k_q8_k(int64_t n, const BlockQ4_K* w, const BlockQ8_K* x) {
   return dot_k4(n, w, x, unpack_q4k);
 }
 
-float vec_dot_q5_k_q8_k(int64_t n, const BlockQ5K* w, const BlockQ8K* x) {
+float vec_dot_q5_k_q8_k(int64_t n, const BlockQ5_K* w, const BlockQ8_K* x) {
   return dot_k4(n, w, x, unpack_q5k);
 }
 
-float vec_dot_q6_k_q8_k(int64_t n, const BlockQ6K* w, const BlockQ8K* x) {
+float vec_dot_q6_k_q8_k(int64_t n, const BlockQ6_K* w, const BlockQ8_K* x) {
   Lanes lanes;
   int8_t q[kQK];
   for (int64_t i = 0; i < n / kQK; ++i) {

@@ -120,28 +120,28 @@ TEST(QuantTable, BlockStructsMatchTheDtypeTable) {
   EXPECT_EQ(sizeof(BlockQ5_1), type_size(DType::kQ5_1));
   EXPECT_EQ(sizeof(BlockQ8_0), type_size(DType::kQ8_0));
   EXPECT_EQ(sizeof(BlockQ8_1), type_size(DType::kQ8_1));
-  EXPECT_EQ(sizeof(BlockQ3K), type_size(DType::kQ3_K));
-  EXPECT_EQ(sizeof(BlockQ4K), type_size(DType::kQ4_K));
-  EXPECT_EQ(sizeof(BlockQ5K), type_size(DType::kQ5_K));
-  EXPECT_EQ(sizeof(BlockQ6K), type_size(DType::kQ6_K));
-  EXPECT_EQ(sizeof(BlockQ8K), type_size(DType::kQ8_K));
+  EXPECT_EQ(sizeof(BlockQ3_K), type_size(DType::kQ3_K));
+  EXPECT_EQ(sizeof(BlockQ4_K), type_size(DType::kQ4_K));
+  EXPECT_EQ(sizeof(BlockQ5_K), type_size(DType::kQ5_K));
+  EXPECT_EQ(sizeof(BlockQ6_K), type_size(DType::kQ6_K));
+  EXPECT_EQ(sizeof(BlockQ8_K), type_size(DType::kQ8_K));
   // Field offsets as in docs/formats/quant.md.
   EXPECT_EQ(offsetof(BlockQ5_0, qh), 2u);
   EXPECT_EQ(offsetof(BlockQ5_0, qs), 6u);
   EXPECT_EQ(offsetof(BlockQ5_1, qh), 4u);
   EXPECT_EQ(offsetof(BlockQ8_1, qs), 4u);
-  EXPECT_EQ(offsetof(BlockQ3K, qs), 32u);
-  EXPECT_EQ(offsetof(BlockQ3K, scales), 96u);
-  EXPECT_EQ(offsetof(BlockQ3K, d), 108u);
-  EXPECT_EQ(offsetof(BlockQ4K, scales), 4u);
-  EXPECT_EQ(offsetof(BlockQ4K, qs), 16u);
-  EXPECT_EQ(offsetof(BlockQ5K, qh), 16u);
-  EXPECT_EQ(offsetof(BlockQ5K, qs), 48u);
-  EXPECT_EQ(offsetof(BlockQ6K, qh), 128u);
-  EXPECT_EQ(offsetof(BlockQ6K, scales), 192u);
-  EXPECT_EQ(offsetof(BlockQ6K, d), 208u);
-  EXPECT_EQ(offsetof(BlockQ8K, qs), 4u);
-  EXPECT_EQ(offsetof(BlockQ8K, bsums), 260u);
+  EXPECT_EQ(offsetof(BlockQ3_K, qs), 32u);
+  EXPECT_EQ(offsetof(BlockQ3_K, scales), 96u);
+  EXPECT_EQ(offsetof(BlockQ3_K, d), 108u);
+  EXPECT_EQ(offsetof(BlockQ4_K, scales), 4u);
+  EXPECT_EQ(offsetof(BlockQ4_K, qs), 16u);
+  EXPECT_EQ(offsetof(BlockQ5_K, qh), 16u);
+  EXPECT_EQ(offsetof(BlockQ5_K, qs), 48u);
+  EXPECT_EQ(offsetof(BlockQ6_K, qh), 128u);
+  EXPECT_EQ(offsetof(BlockQ6_K, scales), 192u);
+  EXPECT_EQ(offsetof(BlockQ6_K, d), 208u);
+  EXPECT_EQ(offsetof(BlockQ8_K, qs), 4u);
+  EXPECT_EQ(offsetof(BlockQ8_K, bsums), 260u);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -316,7 +316,7 @@ void pack_k4_scales(const uint8_t sc[8], const uint8_t mn[8], uint8_t out[12]) {
 TEST(QuantLayout, Q4_KScalesMinsAndNibbles) {
   const uint8_t sc[8] = {1, 2, 17, 63, 5, 40, 33, 16};
   const uint8_t mn[8] = {0, 63, 7, 20, 48, 1, 31, 32};
-  BlockQ4K b{};
+  BlockQ4_K b{};
   pack_k4_scales(sc, mn, b.scales);
   uint8_t sc2[8], mn2[8];
   unpack_k4_scales(b.scales, sc2, mn2);
@@ -343,7 +343,7 @@ TEST(QuantLayout, Q4_KScalesMinsAndNibbles) {
 TEST(QuantLayout, Q5_KFifthBit) {
   const uint8_t sc[8] = {1, 1, 1, 1, 1, 1, 1, 1};
   const uint8_t mn[8] = {};
-  BlockQ5K b{};
+  BlockQ5_K b{};
   pack_k4_scales(sc, mn, b.scales);
   b.d = f32_to_fp16(1.0f);
   // Fifth bit of element e: bit e / 32 of qh[e % 32]. Set it for e = 5, 40, 255.
@@ -358,7 +358,7 @@ TEST(QuantLayout, Q5_KFifthBit) {
 }
 
 TEST(QuantLayout, Q6_KCodesAndScales) {
-  BlockQ6K b{};
+  BlockQ6_K b{};
   b.d = f32_to_fp16(0.25f);
   for (int j = 0; j < 16; ++j) b.scales[j] = static_cast<int8_t>(j - 8);
   // Code of element e (0..63): low 4 bits in ql[64 h + 32 (g % 2) + l] (nibble g / 2), high 2
@@ -377,7 +377,7 @@ TEST(QuantLayout, Q6_KCodesAndScales) {
 }
 
 TEST(QuantLayout, Q3_KCodesAndScales) {
-  BlockQ3K b{};
+  BlockQ3_K b{};
   b.d = f32_to_fp16(0.5f);
   // Scale j (6 bits, stored + 32): bits 0..3 in the nibble j / 8 of byte j % 8, bits 4..5 at
   // bit 2 (j / 4) of byte 8 + j % 4.
@@ -409,7 +409,7 @@ TEST(QuantLayout, Q3_KCodesAndScales) {
 TEST(QuantLayout, Q8_KBsumsAreGroupSums) {
   const std::vector<float> x = bell_row(7, 512, 1.0f, true);
   Row r = quantize(DType::kQ8_K, x);
-  const auto* b = static_cast<const BlockQ8K*>(r.data());
+  const auto* b = static_cast<const BlockQ8_K*>(r.data());
   for (int i = 0; i < 2; ++i) {
     for (int j = 0; j < 16; ++j) {
       int sum = 0;
@@ -432,7 +432,7 @@ TEST(QuantLayout, TieRulesOfTheEightBitFormats) {
   EXPECT_EQ(b0->qs[2], 3);
   EXPECT_EQ(b0->qs[3], -3);
   Row qk = quantize(DType::kQ8_K, x);
-  const auto* bk = static_cast<const BlockQ8K*>(qk.data());
+  const auto* bk = static_cast<const BlockQ8_K*>(qk.data());
   EXPECT_EQ(bk->d, -2.0f);  // the extreme value maps to -127
   EXPECT_EQ(bk->qs[0], -127);
   EXPECT_EQ(bk->qs[1], -2);
@@ -555,7 +555,7 @@ Row weight_row(DType t, const std::vector<float>& x, uint64_t seed) {
         std::memcpy(blk + 2, &m, 2);
         break;
       case DType::kQ3_K:
-        std::memcpy(blk + offsetof(BlockQ3K, d), &d, 2);
+        std::memcpy(blk + offsetof(BlockQ3_K, d), &d, 2);
         break;
       case DType::kQ5_K: {
         const uint16_t dmin = f32_to_fp16(0.002f * rng.uniform());
