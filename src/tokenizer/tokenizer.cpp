@@ -18,6 +18,15 @@
 namespace qwl {
 namespace {
 
+// Hashing for maps keyed by std::string that are looked up with string_views, without building
+// a std::string per lookup.
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+};
+template <typename V>
+using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
+
 // Encoded pieces by their bytes. Text repeats its words, and a lookup is cheaper than merging
 // again; shards keep threads that encode at the same time from waiting on one lock. A shard
 // that fills up is simply cleared: the cache only saves time, it never changes a result.
@@ -29,7 +38,7 @@ class WordCache {
   bool find(std::string_view word, size_t hash, std::vector<int32_t>* out) const {
     const Shard& s = shards_[hash % kShards];
     std::lock_guard<std::mutex> lock(s.mu);
-    const auto it = s.map.find(std::string(word));
+    const auto it = s.map.find(word);
     if (it == s.map.end()) return false;
     out->insert(out->end(), it->second.begin(), it->second.end());
     return true;
@@ -47,7 +56,7 @@ class WordCache {
   static constexpr size_t kMaxEntriesPerShard = 1 << 14;
   struct Shard {
     mutable std::mutex mu;
-    std::unordered_map<std::string, std::vector<int32_t>> map;
+    StringMap<std::vector<int32_t>> map;
   };
   std::array<Shard, kShards> shards_;
 };
@@ -60,8 +69,8 @@ struct Tokenizer::Impl {
   std::vector<std::string> texts;  // vocabulary entries, by id
   std::vector<std::string> bytes;  // what each id decodes to
   std::vector<TokenType> types;
-  std::unordered_map<std::string, int32_t> normal_by_bytes;
-  std::unordered_map<std::string, int32_t> other_by_text;  // control, user-defined, unused
+  StringMap<int32_t> normal_by_bytes;
+  StringMap<int32_t> other_by_text;  // control, user-defined, unused
   BpeMerges bpe;
   AddedTokenMatcher all_added;   // control and user-defined tokens
   AddedTokenMatcher user_added;  // user-defined tokens only
@@ -131,8 +140,8 @@ Result<Tokenizer> Tokenizer::from_metadata(const Metadata& m) {
   // Tokens first: every merge and byte is looked up among the normal tokens by their bytes.
   std::vector<std::string> bytes(n);
   std::vector<TokenType> token_types(n);
-  std::unordered_map<std::string, int32_t> normal_by_bytes;
-  std::unordered_map<std::string, int32_t> other_by_text;
+  StringMap<int32_t> normal_by_bytes;
+  StringMap<int32_t> other_by_text;
   normal_by_bytes.reserve(n);
   for (size_t id = 0; id < n; ++id) {
     const std::string& text = (*tokens)[id];
@@ -164,7 +173,8 @@ Result<Tokenizer> Tokenizer::from_metadata(const Metadata& m) {
 
   std::array<int32_t, 256> byte_tokens{};
   for (int b = 0; b < 256; ++b) {
-    const auto it = normal_by_bytes.find(std::string(1, static_cast<char>(b)));
+    const char byte = static_cast<char>(b);
+    const auto it = normal_by_bytes.find(std::string_view(&byte, 1));
     if (it == normal_by_bytes.end()) {
       return CorruptError("{}: no token for the byte 0x{:02X}", kTokensKey, b);
     }
@@ -230,6 +240,7 @@ std::vector<int32_t> Tokenizer::encode(std::string_view text, bool parse_special
   std::vector<AddedTokenMatcher::Segment> segments;
   added.split(text, &segments);
   std::vector<std::string_view> pieces;
+  std::string storage;
   for (const AddedTokenMatcher::Segment& seg : segments) {
     if (seg.id >= 0) {
       ids.push_back(seg.id);
@@ -237,7 +248,7 @@ std::vector<int32_t> Tokenizer::encode(std::string_view text, bool parse_special
     }
     // Normalized per segment, after added tokens are cut out, as the reference does (a
     // combining mark right after "<|im_end|>" must not compose with its '>').
-    const std::string normalized = nfc(seg.text);
+    const std::string_view normalized = nfc_view(seg.text, &storage);
     pieces.clear();
     split_qwen2(normalized, &pieces);
     for (std::string_view piece : pieces) impl_->encode_piece(piece, &ids);
@@ -287,7 +298,7 @@ size_t Tokenizer::n_merges() const {
 }
 
 std::optional<int32_t> Tokenizer::token_id(std::string_view piece) const {
-  const auto other = impl_->other_by_text.find(std::string(piece));
+  const auto other = impl_->other_by_text.find(piece);
   if (other != impl_->other_by_text.end()) return other->second;
   const std::optional<std::string> b = vocab_text_to_bytes(piece);
   if (!b) return std::nullopt;

@@ -46,6 +46,24 @@ TEST_F(Qwen3Test, KnownIds) {
   EXPECT_TRUE(tok_->encode("").empty());
 }
 
+// Cases where the reference (a JavaScript regex) differs from Hugging Face's Rust tokenizers:
+// U+FEFF is whitespace and U+0085 is not, and contractions match ASCII letters only ("'ſt").
+TEST_F(Qwen3Test, FollowsTheJavaScriptReferenceOnRareCharacters) {
+  EXPECT_EQ(tok_->encode("\xEF\xBB\xBFhi \xC2\x85x"), (Ids{3225, 6023, 2139, 227, 87}));
+  EXPECT_EQ(tok_->encode("'\xC5\xBFt"), (Ids{6, 144815, 83}));
+  EXPECT_EQ(tok_->encode("a\xE2\x80\xA8"
+                         "b"),
+            (Ids{64, 378, 101, 65}));
+}
+
+// NFC applies to the text between added tokens: U+0338 after "<|im_end|>" does not compose
+// with its '>' into U+226F.
+TEST_F(Qwen3Test, NormalizationStopsAtAddedTokens) {
+  const Ids ids = tok_->encode("<|im_end|>\xCC\xB8");
+  EXPECT_EQ(ids, (Ids{151645, 136, 116}));
+  EXPECT_EQ(tok_->decode(ids), "<|im_end|>\xCC\xB8");
+}
+
 TEST_F(Qwen3Test, ParseSpecialOffEncodesControlTokensAsText) {
   // As plain text "<|im_start|>" splits into "<|", "im", "_start", "|>".
   Ids expected = tok_->encode("<|im_start");

@@ -3,9 +3,11 @@
 
 #include <utf8proc.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdlib>
 #include <memory>
+#include <vector>
 
 #include "base/check.h"
 
@@ -102,6 +104,43 @@ const std::array<uint8_t, 0x10000>& bmp_classes() {
   return *table;
 }
 
+// Code points that NFC never changes and that never combine with what precedes them
+// (canonical combining class 0, NFC_Quick_Check=Yes); text can be normalized piecewise with cuts
+// before them. Derived once from utf8proc's data for planes 0-2 (no canonical mapping lies
+// beyond); higher code points count as not inert, which is only slower, never wrong.
+constexpr char32_t kInertLimit = 0x30000;
+
+std::vector<bool> build_inert_table() {
+  std::vector<bool> not_inert(kInertLimit, false);
+  for (char32_t cp = 0; cp < kInertLimit; ++cp) {
+    if (cp >= 0xD800 && cp <= 0xDFFF) {
+      not_inert[cp] = true;
+      continue;
+    }
+    const auto c = static_cast<utf8proc_int32_t>(cp);
+    if (utf8proc_get_property(c)->combining_class != 0) not_inert[cp] = true;
+    utf8proc_int32_t buf[32];
+    int boundclass = 0;
+    const utf8proc_ssize_t n = utf8proc_decompose_char(c, buf, 32, UTF8PROC_DECOMPOSE, &boundclass);
+    if (n == 1 && buf[0] == c) continue;  // no canonical decomposition
+    // The last code point of a canonical decomposition may compose with what precedes it
+    // (the second half of a pair, Hangul V and T jamo included): NFC_Quick_Check=Maybe.
+    if (n > 1 && static_cast<char32_t>(buf[n - 1]) < kInertLimit) not_inert[buf[n - 1]] = true;
+    // A decomposable character is inert only if NFC composes it back to itself.
+    std::string one;
+    utf8_append(cp, &one);
+    if (nfc_full(one) != one) not_inert[cp] = true;
+  }
+  return not_inert;
+}
+
+bool nfc_inert(char32_t cp) {
+  if (cp < 0x300) return true;
+  if (cp >= kInertLimit) return false;
+  static const std::vector<bool>* const not_inert = new std::vector<bool>(build_inert_table());
+  return !(*not_inert)[cp];
+}
+
 }  // namespace
 
 bool utf8_is_valid(std::string_view s) {
@@ -195,15 +234,7 @@ void utf8_append(char32_t cp, std::string* out) {
   }
 }
 
-std::string nfc(std::string_view s) {
-  bool maybe_changes = false;
-  for (char c : s) {
-    if (static_cast<uint8_t>(c) >= 0xCC) {
-      maybe_changes = true;
-      break;
-    }
-  }
-  if (!maybe_changes) return std::string(s);
+std::string nfc_full(std::string_view s) {
   utf8proc_uint8_t* mapped = nullptr;
   // An explicit length (no UTF8PROC_NULLTERM) keeps NUL characters inside the text.
   const utf8proc_ssize_t n = utf8proc_map(
@@ -213,6 +244,60 @@ std::string nfc(std::string_view s) {
   QWL_CHECK(n >= 0, "utf8proc_map failed: {}", utf8proc_errmsg(n));
   std::unique_ptr<utf8proc_uint8_t, decltype(&std::free)> owned(mapped, &std::free);
   return std::string(reinterpret_cast<const char*>(mapped), static_cast<size_t>(n));
+}
+
+std::string_view nfc_view(std::string_view s, std::string* storage) {
+  // Below U+0300 every character is inert; their UTF-8 has no byte >= 0xCC.
+  size_t first = 0;
+  while (first < s.size() && static_cast<uint8_t>(s[first]) < 0xCC) ++first;
+  if (first == s.size()) return s;
+  // Back up to the start of the character that holds the byte.
+  while (first > 0 && (static_cast<uint8_t>(s[first]) & 0xC0) == 0x80) --first;
+
+  size_t copied = 0;  // s[0, copied) is already in *storage
+  // Start of the last inert character seen, where the text may be cut: at first, the
+  // character before `first` (all characters before it are below U+0300).
+  size_t boundary = first > 0 ? first - 1 : 0;
+  while (boundary > 0 && (static_cast<uint8_t>(s[boundary]) & 0xC0) == 0x80) --boundary;
+  bool changed = false;
+  for (size_t pos = first; pos < s.size();) {
+    char32_t cp;
+    const size_t len = utf8_decode(s, pos, &cp);
+    if (nfc_inert(cp)) {
+      boundary = pos;
+      pos += len;
+      continue;
+    }
+    // A stretch that NFC may change: from the inert character before it (which a mark may
+    // compose with) to the next inert character.
+    size_t end = pos + len;
+    while (end < s.size()) {
+      char32_t next;
+      const size_t next_len = utf8_decode(s, end, &next);
+      if (nfc_inert(next)) break;
+      end += next_len;
+    }
+    if (!changed) {
+      storage->clear();
+      storage->reserve(s.size() + 16);
+      changed = true;
+    }
+    const size_t start = std::max(boundary, copied);
+    storage->append(s.substr(copied, start - copied));
+    storage->append(nfc_full(s.substr(start, end - start)));
+    copied = end;
+    boundary = end;
+    pos = end;
+  }
+  if (!changed) return s;
+  storage->append(s.substr(copied));
+  return *storage;
+}
+
+std::string nfc(std::string_view s) {
+  std::string storage;
+  const std::string_view out = nfc_view(s, &storage);
+  return out.data() == storage.data() ? std::move(storage) : std::string(out);
 }
 
 uint8_t char_class(char32_t cp) {

@@ -39,9 +39,19 @@ size_t utf8_decode(std::string_view s, size_t pos, char32_t* cp);
 // Appends the UTF-8 encoding of `cp` (a Unicode scalar value) to `out`.
 void utf8_append(char32_t cp, std::string* out);
 
-// NFC of well-formed UTF-8. Text whose code points are all below U+0300 (no byte >= 0xCC) is
-// already NFC and is returned as is without calling utf8proc.
+// NFC of well-formed UTF-8.
 std::string nfc(std::string_view s);
+
+// The same, without copying text that is already NFC: returns `s` itself, or a view of
+// `*storage` holding the normalized text. Only the stretches around characters that NFC may
+// change (combining marks, decomposable characters that do not survive NFC, possible second
+// halves of a composition) go through utf8proc; the text is cut only before characters that
+// NFC never changes nor combines with what precedes them, where normalizing the parts
+// separately is the same as normalizing the whole.
+std::string_view nfc_view(std::string_view s, std::string* storage);
+
+// NFC by utf8proc over the whole text, without the quick check (the reference of the tests).
+std::string nfc_full(std::string_view s);
 
 // Character classes of the pre-tokenizer regex, as bit flags.
 enum CharClass : uint8_t {

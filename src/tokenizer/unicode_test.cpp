@@ -70,6 +70,39 @@ TEST(Nfc, ComposesAndKeepsOtherText) {
   EXPECT_EQ(nfc("plain"), "plain");
 }
 
+TEST(Nfc, ViewReturnsTheInputWhenAlreadyNormal) {
+  std::string storage;
+  const std::string_view text = "plain, 你好, café, 한국어, 😀";
+  EXPECT_EQ(nfc_view(text, &storage).data(), text.data());
+  const std::string_view changed = nfc_view("cafe\xCC\x81!", &storage);
+  EXPECT_EQ(changed, "caf\xC3\xA9!");
+  EXPECT_EQ(changed.data(), storage.data());
+}
+
+// The quick check cuts the text before "inert" characters; normalizing piecewise must give
+// what utf8proc gives for the whole text. Every code point of planes 0-2 is tried between a
+// base letter, combining marks and Hangul jamo, which compose with it or around it.
+TEST(Nfc, PiecewiseEqualsWholeForEveryCodePoint) {
+  std::string storage;
+  size_t mismatches = 0;
+  for (char32_t cp = 0; cp < 0x30000; ++cp) {
+    if (cp >= 0xD800 && cp <= 0xDFFF) continue;
+    std::string s = "xa";
+    utf8_append(cp, &s);
+    s += "\xCC\x81\xCC\xA3";  // U+0301, U+0323: reordered and composed
+    utf8_append(cp, &s);
+    s += "\xE1\x84\x80";  // U+1100 (Hangul L), composes with a following V
+    utf8_append(cp, &s);
+    s += "\xE1\x85\xA1\xE1\x86\xA8";  // V, T jamo
+    utf8_append(cp, &s);
+    utf8_append(cp, &s);
+    if (nfc_view(s, &storage) != nfc_full(s) && ++mismatches <= 5) {
+      ADD_FAILURE() << "U+" << std::hex << static_cast<uint32_t>(cp);
+    }
+  }
+  EXPECT_EQ(mismatches, 0u);
+}
+
 TEST(CharClass, MatchesTheRegexClasses) {
   EXPECT_EQ(char_class('a'), kCharLetter);
   EXPECT_EQ(char_class(0x4F60), kCharLetter);  // 你
