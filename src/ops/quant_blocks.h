@@ -9,7 +9,8 @@
 // multiple of its alignment. See docs/formats/quant.md for the meaning of every field.
 //
 // The typed functions take n = number of elements (a multiple of the block size) and have the
-// same semantics as the DType-dispatched ones in quant.h; they are pure and thread-safe.
+// semantics of the DType-dispatched ones in quant.h, minus their checks of n and alignment
+// (the caller's duty here); they are pure and thread-safe.
 #pragma once
 
 #include <cstddef>
