@@ -18,5 +18,7 @@ function(qwl_test name)
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main GTest::gmock)
   target_compile_definitions(${name} PRIVATE QWL_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
                                              QWL_BINARY_DIR="${PROJECT_BINARY_DIR}")
-  gtest_discover_tests(${name} PROPERTIES LABELS "${ARG_LABEL}" DISCOVERY_TIMEOUT 60)
+  # gtest_discover_tests splits its arguments on ';', so a list of labels must be escaped.
+  string(REPLACE ";" "\\;" labels "${ARG_LABEL}")
+  gtest_discover_tests(${name} PROPERTIES LABELS "${labels}" DISCOVERY_TIMEOUT 60)
 endfunction()

@@ -32,7 +32,8 @@ Status run(const ConvertArgs& a) {
   Stopwatch watch;
   QWL_RETURN_IF_ERROR(convert_model(source, a.output, type, pool, [](const ConvertProgress& p) {
     std::string shape;
-    for (int i = 0; i < p.source->n_dims; ++i) shape += fmt::format("{}{}", i ? "x" : "", p.source->ne[i]);
+    for (int i = 0; i < p.source->n_dims; ++i)
+      shape += fmt::format("{}{}", i ? "x" : "", p.source->ne[i]);
     fmt::print(stderr, "[{:>4}/{}] {:<32} {:>6} -> {:<6} {}\n", p.index, p.count, *p.name,
                dtype_name(p.source->type), dtype_name(p.type), shape);
   }));
@@ -51,7 +52,8 @@ void add_convert(CLI::App& app, int& exit_code) {
       "Convert a Hugging Face model folder (config.json, *.safetensors, tokenizer.json) or a\n"
       "GGUF file into a GGUF file that this engine and llama.cpp load.\n"
       "Types: f32, f16, bf16, q8_0, q4_0, q4_k_m (llama.cpp's mixes and fallbacks).\n"
-      "Example: qwenlayer convert ./Qwen2.5-0.5B-Instruct -o qwen2.5-0.5b-q4_k_m.gguf --type q4_k_m");
+      "Example: qwenlayer convert ./Qwen2.5-0.5B-Instruct -o qwen2.5-0.5b-q4_k_m.gguf --type "
+      "q4_k_m");
   cmd->add_option("input", args->input, "Hugging Face folder or GGUF file")->required();
   cmd->add_option("-o,--output", args->output, "Output GGUF file")->required();
   cmd->add_option("--type", args->type, "Output type")->capture_default_str();

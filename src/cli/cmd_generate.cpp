@@ -7,6 +7,7 @@
 #include <iterator>
 #include <memory>
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/thread_pool.h"
 #include "cli/common.h"

@@ -18,7 +18,8 @@ bool use_more_bits(int i_layer, int n_layers) {
 }
 
 bool ends_with(const std::string& s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 // llama.cpp's fallback for rows that are not a whole number of 256-element super-blocks.
@@ -43,29 +44,42 @@ Result<FileType> parse_file_type(std::string_view name) {
   for (FileType t : {FileType::kF32, FileType::kF16, FileType::kBF16, FileType::kQ8_0,
                      FileType::kQ4_0, FileType::kQ4_K_M})
     if (file_type_name(t) == lower) return t;
-  return InvalidArgumentError("unknown type '{}' (choose f32, f16, bf16, q8_0, q4_0, q4_k_m)", name);
+  return InvalidArgumentError("unknown type '{}' (choose f32, f16, bf16, q8_0, q4_0, q4_k_m)",
+                              name);
 }
 
 std::string_view file_type_name(FileType t) {
   switch (t) {
-    case FileType::kF32: return "f32";
-    case FileType::kF16: return "f16";
-    case FileType::kBF16: return "bf16";
-    case FileType::kQ8_0: return "q8_0";
-    case FileType::kQ4_0: return "q4_0";
-    case FileType::kQ4_K_M: return "q4_k_m";
+    case FileType::kF32:
+      return "f32";
+    case FileType::kF16:
+      return "f16";
+    case FileType::kBF16:
+      return "bf16";
+    case FileType::kQ8_0:
+      return "q8_0";
+    case FileType::kQ4_0:
+      return "q4_0";
+    case FileType::kQ4_K_M:
+      return "q4_k_m";
   }
   return "?";
 }
 
 uint32_t llama_ftype(FileType t) {
   switch (t) {
-    case FileType::kF32: return 0;
-    case FileType::kF16: return 1;
-    case FileType::kQ4_0: return 2;
-    case FileType::kQ8_0: return 7;
-    case FileType::kQ4_K_M: return 15;
-    case FileType::kBF16: return 32;
+    case FileType::kF32:
+      return 0;
+    case FileType::kF16:
+      return 1;
+    case FileType::kQ4_0:
+      return 2;
+    case FileType::kQ8_0:
+      return 7;
+    case FileType::kQ4_K_M:
+      return 15;
+    case FileType::kBF16:
+      return 32;
   }
   return 0;
 }
@@ -75,15 +89,21 @@ DType convert_tensor_type(FileType target, const std::string& name, const Tensor
   if (source.n_dims != 2) return DType::kF32;
   const int64_t n_cols = source.ne[0];
   switch (target) {
-    case FileType::kF32: return DType::kF32;
-    case FileType::kF16: return DType::kF16;
-    case FileType::kBF16: return DType::kBF16;
-    case FileType::kQ8_0: return DType::kQ8_0;
+    case FileType::kF32:
+      return DType::kF32;
+    case FileType::kF16:
+      return DType::kF16;
+    case FileType::kBF16:
+      return DType::kBF16;
+    case FileType::kQ8_0:
+      return DType::kQ8_0;
     case FileType::kQ4_0:
-    case FileType::kQ4_K_M: break;
+    case FileType::kQ4_K_M:
+      break;
   }
   const DType base = target == FileType::kQ4_0 ? DType::kQ4_0 : DType::kQ4_K;
-  const bool is_output = name == "output.weight" || (tied_embeddings && name == "token_embd.weight");
+  const bool is_output =
+      name == "output.weight" || (tied_embeddings && name == "token_embd.weight");
   DType t = base;
   if (is_output) {
     // The output matrix decides every logit: llama.cpp gives it Q6_K (Q8_0 if the row width
@@ -97,7 +117,8 @@ DType convert_tensor_type(FileType target, const std::string& name, const Tensor
 }
 
 Status convert_model(const ModelFile& source, const std::string& out_path, FileType target,
-                     ThreadPool& pool, const std::function<void(const ConvertProgress&)>& on_tensor) {
+                     ThreadPool& pool,
+                     const std::function<void(const ConvertProgress&)>& on_tensor) {
   const Metadata& meta = source.metadata();
   int n_layer = 0;
   if (auto arch = meta.get_string("general.architecture"); arch.ok()) {
@@ -139,7 +160,8 @@ Status convert_model(const ModelFile& source, const std::string& out_path, FileT
             std::vector<float> row(static_cast<size_t>(n_cols));
             for (int64_t r = begin; r < end; ++r) {
               ref::dequantize_row(src.type, src.row(r), row.data(), n_cols);
-              ref::quantize_row(out, row.data(), bytes.data() + static_cast<size_t>(r) * out_row, n_cols);
+              ref::quantize_row(out, row.data(), bytes.data() + static_cast<size_t>(r) * out_row,
+                                n_cols);
             }
           });
           return Status::Ok();

@@ -37,7 +37,7 @@ DType convert_tensor_type(FileType target, const std::string& name, const Tensor
                           int layer, int n_layer, bool tied_embeddings);
 
 struct ConvertProgress {
-  size_t index;        // 1-based
+  size_t index;  // 1-based
   size_t count;
   const std::string* name;
   DType type;

@@ -53,9 +53,8 @@ class ForwardState {
   std::span<const float> logits() const { return {logits_.data(), logits_.size()}; }
   int64_t logit_rows() const { return logit_rows_; }
 
- private:
-  friend struct ForwardContext;
-  friend class Model;
+  // The buffers below belong to the model layer's blocks (blocks.cpp); other code reads
+  // results through logits() only.
   std::vector<float> x_, xn_, q_, k_, v_, attn_, proj_, gate_, up_;  // (T, width) each
   std::vector<float> logits_;
   int64_t logit_rows_ = 0;

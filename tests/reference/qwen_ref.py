@@ -57,7 +57,10 @@ def gguf_name(hf_name):
     raise KeyError(hf_name)
 
 
-def read_safetensors(path):
+SAFETENSORS_GGML_TYPE = {"F32": 0, "F16": 1, "BF16": 30}
+
+
+def read_safetensors(path, types=None):
     with open(path, "rb") as f:
         data = f.read()
     (n,) = struct.unpack("<Q", data[:8])
@@ -79,6 +82,8 @@ def read_safetensors(path):
         else:
             raise ValueError("dtype " + dt)
         out[name] = arr.reshape(info["shape"])
+        if types is not None:
+            types[name] = SAFETENSORS_GGML_TYPE[dt]
     return out
 
 
@@ -87,9 +92,11 @@ def load_hf(folder):
     tensors = {}
     index = os.path.join(folder, "model.safetensors.index.json")
     files = sorted(set(json.load(open(index))["weight_map"].values())) if os.path.exists(index) else ["model.safetensors"]
+    hf_types, types = {}, {}
     for fn in files:
-        for k, v in read_safetensors(os.path.join(folder, fn)).items():
+        for k, v in read_safetensors(os.path.join(folder, fn), hf_types).items():
             tensors[gguf_name(k)] = v
+            types[gguf_name(k)] = hf_types[k]
     arch = cfg["model_type"]
     hp = dict(
         arch=arch,
@@ -99,6 +106,7 @@ def load_hf(folder):
         head_dim=cfg.get("head_dim") or cfg["hidden_size"] // cfg["num_attention_heads"],
         eps=cfg["rms_norm_eps"],
         theta=cfg.get("rope_theta", 10000.0),
+        types=types,
     )
     return hp, tensors
 
@@ -202,6 +210,43 @@ def dequant(t, raw, n):
     raise ValueError("ggml type %d not supported by the reference" % t)
 
 
+def round_half_away(v):
+    """C's roundf (ties away from zero); numpy's round goes to even."""
+    return np.sign(v) * np.floor(np.abs(v) + np.float32(0.5))
+
+
+def round_activations(x, wtype):
+    """Rounds activations the way the engine (and ggml) does before a dot product with weights
+    of ggml type `wtype`: F16/BF16 weights see F16/BF16 activations, Q4_0/Q5_0/Q8_0 see Q8_0
+    blocks of 32 (scale rounded to fp16), K-quants see Q8_K blocks of 256 (float scale)."""
+    if wtype is None or wtype == 0:
+        return x
+    shape = x.shape
+    if wtype == 1:
+        return x.astype(np.float16).astype(np.float64)
+    if wtype == 30:
+        u = x.astype(np.float32).view(np.uint32).astype(np.uint64)
+        u = ((u + 0x7FFF + ((u >> 16) & 1)) >> 16) << 16
+        return u.astype(np.uint32).view(np.float32).astype(np.float64).reshape(shape)
+    xf = x.astype(np.float32)
+    if wtype in (2, 6, 8):
+        b = xf.reshape(-1, 32)
+        amax = np.abs(b).max(axis=1, keepdims=True)
+        d = amax / np.float32(127)
+        inv = np.where(d > 0, np.float32(1) / np.where(d > 0, d, 1), 0).astype(np.float32)
+        q = round_half_away(b * inv)
+        return (q * d.astype(np.float16).astype(np.float64)).reshape(shape)
+    if wtype in (12, 14):
+        b = xf.reshape(-1, 256)
+        idx = np.abs(b).argmax(axis=1)
+        mx = b[np.arange(b.shape[0]), idx][:, None]
+        iscale = np.where(mx != 0, np.float32(-127) / np.where(mx != 0, mx, 1), 0).astype(np.float32)
+        q = np.minimum(round_half_away(iscale * b), 127)
+        d = np.where(iscale != 0, np.float32(1) / np.where(iscale != 0, iscale, 1), 0).astype(np.float32)
+        return (q * d.astype(np.float64)).reshape(shape)
+    raise ValueError("no activation rounding for ggml type %d" % wtype)
+
+
 def load_gguf(path):
     data = open(path, "rb").read()
     r = Reader(data)
@@ -224,7 +269,9 @@ def load_gguf(path):
     align = kv.get("general.alignment", 32)
     base = (r.o + align - 1) // align * align
     tensors = {}
+    types = {}
     for name, ne, t, off in infos:
+        types[name] = t
         n = int(np.prod(ne))
         blk, size = GGML_BLOCK[t]
         raw = data[base + off:base + off + n // blk * size]
@@ -240,6 +287,7 @@ def load_gguf(path):
         eps=kv[a + ".attention.layer_norm_rms_epsilon"],
         theta=kv.get(a + ".rope.freq_base", 10000.0),
     )
+    hp["types"] = types
     return hp, tensors
 
 # ----------------------------------------------------------------------------- forward
@@ -260,7 +308,15 @@ def rope(x, pos, theta):
     return x * cos + np.concatenate([-x2, x1], axis=-1) * sin
 
 
-def forward(hp, W, tokens):
+def forward(hp, W, tokens, engine_rounding=False):
+    """Logits (T, n_vocab) for `tokens` at positions 0..T-1. With engine_rounding, activations
+    are rounded as the engine rounds them before each matmul (round_activations), which leaves
+    only float32 summation order between the two."""
+    types = hp.get("types", {}) if engine_rounding else {}
+
+    def mm(x, name):
+        return round_activations(x, types.get(name)) @ W[name].T
+
     T = len(tokens)
     pos = np.arange(T, dtype=np.float64)
     H, KVH, D, eps = hp["n_head"], hp["n_head_kv"], hp["head_dim"], hp["eps"]
@@ -269,9 +325,10 @@ def forward(hp, W, tokens):
     for il in range(hp["n_layer"]):
         p = lambda n: W["blk.%d.%s" % (il, n)]
         h = rms_norm(x, p("attn_norm.weight"), eps)
-        q = h @ p("attn_q.weight").T
-        k = h @ p("attn_k.weight").T
-        v = h @ p("attn_v.weight").T
+        n = lambda s: "blk.%d.%s" % (il, s)
+        q = mm(h, n("attn_q.weight"))
+        k = mm(h, n("attn_k.weight"))
+        v = mm(h, n("attn_v.weight"))
         if hp["arch"] == "qwen2":
             q, k, v = q + p("attn_q.bias"), k + p("attn_k.bias"), v + p("attn_v.bias")
         q, k, v = q.reshape(T, H, D), k.reshape(T, KVH, D), v.reshape(T, KVH, D)
@@ -285,14 +342,13 @@ def forward(hp, W, tokens):
         att = np.exp(att - att.max(axis=-1, keepdims=True))
         att /= att.sum(axis=-1, keepdims=True)
         o = np.einsum("hts,shd->thd", att, v).reshape(T, H * D)
-        x = x + o @ p("attn_output.weight").T
+        x = x + mm(o, n("attn_output.weight"))
         h = rms_norm(x, p("ffn_norm.weight"), eps)
-        g = h @ p("ffn_gate.weight").T
-        u = h @ p("ffn_up.weight").T
-        x = x + ((g / (1.0 + np.exp(-g))) * u) @ p("ffn_down.weight").T
+        g = mm(h, n("ffn_gate.weight"))
+        u = mm(h, n("ffn_up.weight"))
+        x = x + mm((g / (1.0 + np.exp(-g))) * u, n("ffn_down.weight"))
     x = rms_norm(x, W["output_norm.weight"], eps)
-    out = W.get("output.weight", W["token_embd.weight"])
-    return x @ out.T
+    return mm(x, "output.weight" if "output.weight" in W else "token_embd.weight")
 
 
 def load(path):
@@ -305,10 +361,12 @@ def main():
     ap.add_argument("--tokens", required=True, help="comma-separated token ids")
     ap.add_argument("--top", type=int, default=10)
     ap.add_argument("--full", help="save all logits (T, n_vocab) to this .npy file")
+    ap.add_argument("--engine-rounding", action="store_true",
+                    help="round activations before each matmul as the engine does")
     a = ap.parse_args()
     hp, W = load(a.model)
     tokens = [int(t) for t in a.tokens.split(",")]
-    logits = forward(hp, W, tokens)
+    logits = forward(hp, W, tokens, a.engine_rounding)
     if a.full:
         np.save(a.full, logits)
         return
