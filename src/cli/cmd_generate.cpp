@@ -56,6 +56,7 @@ Status run(GenerateArgs& a) {
   if (a.prompt.empty()) return InvalidArgumentError("no prompt: pass -p TEXT or --stdin");
   QWL_RETURN_IF_ERROR(parse_logit_bias(a.logit_bias, &a.sampling));
   Stopwatch load_watch;
+  QWL_RETURN_IF_ERROR(a.engine.check_model());
   QWL_ASSIGN_OR_RETURN(std::unique_ptr<Model> model, Model::load(a.engine.model_path()));
   QWL_LOG_INFO("loaded {} ({}, {} layers) in {:.2f} s", a.engine.model_path(),
                model->config().arch_name, model->config().n_layer, load_watch.elapsed_s());

@@ -48,6 +48,7 @@ Result<std::vector<int32_t>> parse_ids(const std::string& list) {
 Status run(LogitsArgs& a) {
   if (a.stdin_prompt) a.prompt.assign(std::istreambuf_iterator<char>(std::cin), {});
   if (a.top <= 0) return InvalidArgumentError("--top must be positive");
+  QWL_RETURN_IF_ERROR(a.engine.check_model());
   QWL_ASSIGN_OR_RETURN(std::unique_ptr<Model> model, Model::load(a.engine.model_path()));
   std::vector<int32_t> tokens;
   if (!a.token_list.empty()) {

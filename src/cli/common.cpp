@@ -59,6 +59,18 @@ std::string EngineOptions::model_path() const {
   return model.empty() ? default_model_path(resource_dir(resources)) : model;
 }
 
+Status EngineOptions::check_model() const {
+  if (!model.empty()) return Status::Ok();
+  const std::string path = model_path();
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec))
+    return NotFoundError(
+        "no model given (-m) and the bundled default model {} is not there; pass -m MODEL "
+        "(a GGUF file or a Hugging Face folder)",
+        path);
+  return Status::Ok();
+}
+
 int EngineOptions::thread_count() const {
   return threads > 0 ? threads : ThreadPool::hardware_threads();
 }

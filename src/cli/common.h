@@ -35,6 +35,8 @@ struct EngineOptions {
 
   void add_to(CLI::App& cmd, bool with_ctx);
   std::string model_path() const;
+  // NotFound with a hint when no -m was given and the bundled model is missing.
+  Status check_model() const;
   int thread_count() const;
 };
 
