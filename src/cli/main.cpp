@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   qwl::cli::add_tokenize(app, exit_code);
   qwl::cli::add_logits(app, exit_code);
   qwl::cli::add_convert(app, exit_code);
+  qwl::cli::add_bench(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -47,7 +47,7 @@ def path(name):
 
 class Help(unittest.TestCase):
     def test_every_command_has_help_with_an_example(self):
-        for cmd in ("generate", "info", "tokenize", "logits", "convert"):
+        for cmd in ("generate", "info", "tokenize", "logits", "convert", "bench"):
             r = run(cmd, "--help")
             self.assertEqual(r.returncode, 0, cmd)
             self.assertIn("Example", r.stdout, cmd)
@@ -172,6 +172,28 @@ class Logits(unittest.TestCase):
         r = run("logits", "-m", path("m-f16.gguf"), "--tokens", "1,999999")
         self.assertEqual(r.returncode, 2)
         self.assertIn("outside the vocabulary", r.stderr)
+
+
+class Bench(unittest.TestCase):
+    def test_json_has_llama_bench_fields(self):
+        r = run("bench", "-m", path("m-q8_0.gguf"), "-p", "16", "-n", "4", "-d", "0,8", "-r", "2",
+                "-t", "1", "--json", "--bandwidth-gbps", "40")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        rows = json.loads(r.stdout)
+        self.assertEqual([(x["n_prompt"], x["n_gen"], x["n_depth"]) for x in rows],
+                         [(16, 0, 0), (0, 4, 0), (16, 0, 8), (0, 4, 8)])
+        for x in rows:
+            self.assertEqual(len(x["samples_ts"]), 2)
+            self.assertGreater(x["avg_ts"], 0)
+            self.assertGreater(x["gbps"], 0)
+        self.assertIn("bound_share", rows[1])
+
+    def test_table(self):
+        r = run("bench", "-m", path("m-q8_0.gguf"), "-p", "8", "-n", "2", "-r", "1", "-t", "1")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("pp8", r.stdout)
+        self.assertIn("tg2", r.stdout)
+        self.assertIn("peak RSS", r.stdout)
 
 
 class Convert(unittest.TestCase):
