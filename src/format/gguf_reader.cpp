@@ -5,12 +5,13 @@
 // allocated on the word of a count the file cannot back with bytes.
 #include "format/gguf_reader.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <bit>
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <numeric>
@@ -133,39 +134,64 @@ class MemorySource final : public Source {
   const uint8_t* data_;
 };
 
+// Reads a file front to back through its own buffer: the metadata of a real model is a few MB
+// of short strings, and a read(2) or a locked stdio call per string would dominate the time.
 class FileSource final : public Source {
  public:
   ~FileSource() override {
-    if (file_ != nullptr) std::fclose(file_);
+    if (fd_ >= 0) ::close(fd_);
   }
   Status open(const std::string& path) {
     path_ = path;
-    file_ = std::fopen(path.c_str(), "rb");
-    if (file_ == nullptr) {
+    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0) {
       if (errno == ENOENT) return NotFoundError("{}: no such file", path);
       return IoErrorError("{}: open: {}", path, std::strerror(errno));
     }
     struct stat st;
-    if (::fstat(::fileno(file_), &st) != 0)
-      return IoErrorError("{}: stat: {}", path, std::strerror(errno));
+    if (::fstat(fd_, &st) != 0) return IoErrorError("{}: stat: {}", path, std::strerror(errno));
     if (!S_ISREG(st.st_mode)) return InvalidArgumentError("{}: not a regular file", path);
     size_ = static_cast<uint64_t>(st.st_size);
-    // The metadata of a real model is a few MB of small strings; a large buffer turns their
-    // many small reads into few system calls.
-    std::setvbuf(file_, nullptr, _IOFBF, 1 << 20);
+    buffer_.resize(1 << 20);
     return Status::Ok();
   }
   Status read(void* dst, size_t n) override {
-    if (n > 0 && std::fread(dst, 1, n, file_) != n)
-      return IoErrorError("{}: read of {} bytes at offset {} failed (file changed while read?)",
-                          path_, n, pos_);
-    pos_ += n;
+    auto* out = static_cast<uint8_t*>(dst);
+    while (n > 0) {
+      if (begin_ == end_) {
+        // Large reads bypass the buffer.
+        const size_t want = n >= buffer_.size() ? n : buffer_.size();
+        uint8_t* target = n >= buffer_.size() ? out : buffer_.data();
+        ssize_t got = ::read(fd_, target, want);
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0)
+          return IoErrorError("{}: read at offset {} failed (file changed while read?)", path_,
+                              pos_);
+        if (target == out) {
+          out += got;
+          n -= static_cast<size_t>(got);
+          pos_ += static_cast<uint64_t>(got);
+          continue;
+        }
+        begin_ = 0;
+        end_ = static_cast<size_t>(got);
+      }
+      const size_t k = std::min(n, end_ - begin_);
+      std::memcpy(out, buffer_.data() + begin_, k);
+      begin_ += k;
+      out += k;
+      n -= k;
+      pos_ += k;
+    }
     return Status::Ok();
   }
 
  private:
-  std::FILE* file_ = nullptr;
+  int fd_ = -1;
   std::string path_;
+  std::vector<uint8_t> buffer_;
+  size_t begin_ = 0;  // unread bytes of buffer_ are [begin_, end_)
+  size_t end_ = 0;
 };
 
 class Parser {
@@ -197,7 +223,9 @@ class Parser {
     QWL_RETURN_IF_ERROR(need(sizeof(T), field, what));
     return src_->read(out, sizeof(T));
   }
-  Status read_string(std::string* out, std::string_view field, std::string_view what);
+  // A string; `index` >= 0 marks an array element ("string [index]") in messages.
+  Status read_string(std::string* out, std::string_view field, std::string_view what,
+                     int64_t index = -1);
   Status read_value(ValueType t, int depth, const std::string& field, MetaValue* out);
   Status read_array(int depth, const std::string& field, MetaValue* out);
   Status read_type(std::string_view field, std::string_view what, ValueType* out);
@@ -208,13 +236,19 @@ class Parser {
   uint64_t n_kv_ = 0;
 };
 
-Status Parser::read_string(std::string* out, std::string_view field, std::string_view what) {
+Status Parser::read_string(std::string* out, std::string_view field, std::string_view what,
+                           int64_t index) {
+  // Called once per token of a vocabulary: the description is only formatted on failure.
+  auto describe = [&] {
+    return index < 0 ? std::string(what) : fmt::format("{} [{}]", what, index);
+  };
   uint64_t len = 0;
-  QWL_RETURN_IF_ERROR(read_pod(&len, field, fmt::format("{} length", what)));
+  if (src_->remaining() < sizeof len) return need(sizeof len, field, describe() + " length");
+  QWL_RETURN_IF_ERROR(src_->read(&len, sizeof len));
   if (len > src_->remaining())
     return corrupt(field, fmt::format("{} length {} runs past the end of the file (offset {}, {} "
                                       "bytes left)",
-                                      what, len, src_->pos(), src_->remaining()));
+                                      describe(), len, src_->pos(), src_->remaining()));
   out->resize(len);
   return src_->read(out->data(), len);
 }
@@ -270,7 +304,8 @@ Status Parser::read_array(int depth, const std::string& field, MetaValue* out) {
       std::vector<std::string> v;
       v.reserve(std::min<uint64_t>(n, kReserveCap));
       for (uint64_t i = 0; i < n; ++i) {
-        QWL_RETURN_IF_ERROR(read_string(&v.emplace_back(), field, fmt::format("string [{}]", i)));
+        QWL_RETURN_IF_ERROR(
+            read_string(&v.emplace_back(), field, "string", static_cast<int64_t>(i)));
       }
       *out = MetaValue::string_array(std::move(v));
       return Status::Ok();

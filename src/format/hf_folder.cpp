@@ -347,12 +347,13 @@ Result<HfFolder> open_hf_folder(const std::string& dir) {
       }
     }
     if (found != listed.size()) {
-      for (const auto& [tensor, shard] : index.weight_map) {
-        const auto& ts = folder.shards[shard].tensors();
+      for (const auto& entry : index.weight_map) {
+        const std::string& tensor = entry.first;
+        const auto& ts = folder.shards[entry.second].tensors();
         if (std::none_of(ts.begin(), ts.end(),
                          [&](const SafetensorsTensor& t) { return t.name == tensor; }))
           return CorruptError("{}: weight_map: tensor '{}': not found in {}", index_path, tensor,
-                              index.shards[shard]);
+                              index.shards[entry.second]);
       }
     }
   } else if (is_regular_file(single_path)) {
