@@ -114,6 +114,9 @@ void split_qwen2(std::string_view text, std::vector<std::string_view>* pieces) {
     pieces->push_back(text.substr(d.offsets[i], d.offsets[j] - d.offsets[i]));
     i = j;
   }
+  // Do not keep a huge text's buffers (13 bytes per character) alive in every thread.
+  constexpr size_t kKeepChars = size_t{1} << 20;
+  if (d.cps.capacity() > kKeepChars) d = Decoded();
 }
 
 }  // namespace qwl
