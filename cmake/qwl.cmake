@@ -8,9 +8,13 @@ function(qwl_layer name)
   target_link_libraries(qwl_${name} PUBLIC ${ARG_DEPS})
 endfunction()
 
-# qwl_test(NAME LABEL layer SOURCES ... DEPS ...): one GoogleTest binary, its tests labelled.
+# Layers whose tests also carry the "engine" label, so `ctest -L engine` runs the whole engine.
+set(QWL_ENGINE_LAYERS base ops format tokenizer model runtime chat)
+
+# qwl_test(NAME LABEL layer SOURCES ... DEPS ...): one GoogleTest binary, its tests labelled
+# with the layer (and "engine" for engine layers).
 function(qwl_test name)
-  cmake_parse_arguments(ARG "" "LABEL" "SOURCES;DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "" "" "LABEL;SOURCES;DEPS" ${ARGN})
   if(NOT QWL_BUILD_TESTS)
     return()
   endif()
@@ -18,7 +22,21 @@ function(qwl_test name)
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gtest_main GTest::gmock)
   target_compile_definitions(${name} PRIVATE QWL_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
                                              QWL_BINARY_DIR="${PROJECT_BINARY_DIR}")
-  # gtest_discover_tests splits its arguments on ';', so a list of labels must be escaped.
-  string(REPLACE ";" "\\;" labels "${ARG_LABEL}")
-  gtest_discover_tests(${name} PROPERTIES LABELS "${labels}" DISCOVERY_TIMEOUT 60)
+  set(labels ${ARG_LABEL})
+  foreach(label ${ARG_LABEL})
+    if(label IN_LIST QWL_ENGINE_LAYERS)
+      list(APPEND labels engine)
+    endif()
+  endforeach()
+  list(REMOVE_DUPLICATES labels)
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60)
+  # gtest_discover_tests flattens list-valued PROPERTIES (CMake 3.25 keeps only the first
+  # label), so the labels are set by a script that ctest runs after the discovered tests are
+  # defined (TEST_INCLUDE_FILES run in order; discovery's own file comes first).
+  set(labels_file "${CMAKE_CURRENT_BINARY_DIR}/${name}_labels.cmake")
+  file(WRITE "${labels_file}"
+       "foreach(t IN LISTS ${name}_TESTS)\n"
+       "  set_tests_properties(\"\${t}\" PROPERTIES LABELS \"${labels}\")\n"
+       "endforeach()\n")
+  set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES "${labels_file}")
 endfunction()
