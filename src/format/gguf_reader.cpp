@@ -13,7 +13,6 @@
 #include <bit>
 #include <cerrno>
 #include <cstring>
-#include <memory>
 #include <numeric>
 #include <unordered_set>
 #include <utility>
