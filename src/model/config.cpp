@@ -57,6 +57,14 @@ Result<ModelConfig> ModelConfig::from_metadata(const Metadata& meta, int64_t n_v
     QWL_ASSIGN_OR_RETURN(double base, meta.get_float(a + ".rope.freq_base"));
     c.rope_freq_base = static_cast<float>(base);
   }
+  // Rope scaling (YaRN, linear) changes every frequency, so running such a model without it
+  // would silently give wrong logits; refuse it until it is implemented.
+  if (auto scaling = meta.get_string(a + ".rope.scaling.type");
+      scaling.ok() && scaling.value() != "none")
+    return UnsupportedError(
+        "{}.rope.scaling.type '{}' is not supported yet (remove rope_scaling "
+        "from config.json to run within the original context)",
+        a, scaling.value());
   QWL_ASSIGN_OR_RETURN(double eps, meta.get_float(a + ".attention.layer_norm_rms_epsilon"));
   c.rms_eps = static_cast<float>(eps);
   if (n_vocab <= 0 || n_vocab > (1 << 24))

@@ -132,6 +132,22 @@ TEST(ModelLoad, UnsupportedArchitecture) {
   EXPECT_NE(m.status().message().find("llama"), std::string::npos);
 }
 
+TEST(ModelLoad, RopeScalingIsRefusedNotIgnored) {
+  Metadata meta;
+  meta.set("general.architecture", MetaValue::string("qwen2"));
+  for (const char* k : {"qwen2.block_count", "qwen2.embedding_length", "qwen2.feed_forward_length",
+                        "qwen2.context_length"})
+    meta.set(k, MetaValue::uint32(64));
+  meta.set("qwen2.attention.head_count", MetaValue::uint32(8));
+  meta.set("qwen2.attention.layer_norm_rms_epsilon", MetaValue::float32(1e-6f));
+  ASSERT_TRUE(ModelConfig::from_metadata(meta, 100).ok());
+  meta.set("qwen2.rope.scaling.type", MetaValue::string("yarn"));
+  auto c = ModelConfig::from_metadata(meta, 100);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), StatusCode::kUnsupported);
+  EXPECT_NE(c.status().message().find("yarn"), std::string::npos);
+}
+
 TEST(ModelLoad, MissingFile) {
   auto m = Model::load(std::string(::testing::TempDir()) + "/nope.gguf");
   ASSERT_FALSE(m.ok());
