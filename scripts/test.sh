@@ -1,7 +1,7 @@
 #!/bin/bash
 # Runs the whole test suite the way CI does, from a clean clone on Debian bookworm: installs
 # what the tests need, builds once (Release) and runs ctest, then builds the file parsers with
-# AddressSanitizer/UBSan and runs their tests, then a short fuzzing pass.
+# AddressSanitizer/UBSan and runs their tests, then fuzzes every parser for 20 s each.
 #
 #   scripts/test.sh                 everything
 #   QWL_TEST_LABEL=engine scripts/test.sh   one ctest label (base, ops, format, tokenizer, model, runtime, cli)
@@ -25,4 +25,19 @@ if [ -z "${QWL_TEST_LABEL:-}" ]; then
     -DQWL_PARSERS_ONLY=ON -DQWL_BUILD_BENCH=OFF >/dev/null
   ninja -C build-asan
   (cd build-asan && ctest --output-on-failure -j2 -L "format|tokenizer")
+fi
+
+if [ -z "${QWL_TEST_LABEL:-}" ]; then
+  # Short fuzzing of every parser of untrusted input (the long runs are in docs/formats/gguf.md).
+  cmake -S fuzz -B build-fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_C_COMPILER=clang >/dev/null
+  ninja -C build-fuzz
+  rm -rf build-fuzz/corpus && build-fuzz/fuzz_seeds build-fuzz/corpus
+  mkdir -p build-fuzz/corpus/tokenizer && head -c 4000 tests/corpus/corpus.txt > build-fuzz/corpus/tokenizer/seed
+  for target in gguf safetensors safetensors_index:index hf_config:config tokenizer; do
+    name=${target%%:*}; dir=${target#*:}
+    echo "fuzz: $name (20 s)"
+    build-fuzz/fuzz_$name "build-fuzz/corpus/$dir" -max_total_time=20 -max_len=65536 -print_final_stats=0 2>&1 \
+      | tail -n 1
+  done
+  echo "fuzz: 5 targets ran clean"
 fi
