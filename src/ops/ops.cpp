@@ -1,84 +1,28 @@
-// Scalar implementations of the float kernels and the generic matmul over ref::vec_dot.
+// The ops of ops.h: argument checks, work splitting across the thread pool, and one call into
+// the active kernel table (kernels.h) per op. The reference matmul and attention (the scalar
+// level's, and the fallback for types and shapes without SIMD kernels) live here too.
 //
-// These are the reference: straightforward loops, float accumulation in the order a reader
-// expects. Faster versions must agree with them within the bounds stated in their tests.
+// Work is always split in a way that does not depend on the number of threads (row panels of
+// the kernel's alignment, KV chunks of a fixed length), so results are the same for any pool.
 #include "ops/ops.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <limits>
 
 #include "base/check.h"
+#include "ops/kernels.h"
 #include "ops/quant.h"
 
 namespace qwl::ops {
+namespace {
 
-void rms_norm(const float* x, const float* w, float* y, int64_t n, float eps) {
-  // Accumulate in double: the mean of squares over thousands of elements loses digits in float,
-  // and this costs nothing next to the matmuls.
-  double sum = 0.0;
-  for (int64_t i = 0; i < n; ++i) sum += static_cast<double>(x[i]) * x[i];
-  const float scale = static_cast<float>(1.0 / std::sqrt(sum / static_cast<double>(n) + eps));
-  for (int64_t i = 0; i < n; ++i) y[i] = x[i] * scale * w[i];
-}
+// --- Reference matmul and attention (the scalar level) ---------------------------------------
 
-void rms_norm_rows(const float* x, const float* w, float* y, int64_t n_rows, int64_t n, float eps) {
-  for (int64_t r = 0; r < n_rows; ++r) rms_norm(x + r * n, w, y + r * n, n, eps);
-}
-
-void rope_neox(float* x, int n_head, int head_dim, int32_t pos, float freq_base) {
-  const int half = head_dim / 2;
-  // Angles computed in double then rounded: positions reach 10^5 and float products of that
-  // size lose the low bits that decide sin/cos.
-  float cos_t[512], sin_t[512];
-  QWL_CHECK(half <= 512, "head_dim {} too large", head_dim);
-  for (int i = 0; i < half; ++i) {
-    const double inv_freq = std::pow(static_cast<double>(freq_base), -2.0 * i / head_dim);
-    const double angle = static_cast<double>(pos) * inv_freq;
-    cos_t[i] = static_cast<float>(std::cos(angle));
-    sin_t[i] = static_cast<float>(std::sin(angle));
-  }
-  for (int h = 0; h < n_head; ++h) {
-    float* v = x + static_cast<int64_t>(h) * head_dim;
-    for (int i = 0; i < half; ++i) {
-      const float a = v[i];
-      const float b = v[i + half];
-      v[i] = a * cos_t[i] - b * sin_t[i];
-      v[i + half] = b * cos_t[i] + a * sin_t[i];
-    }
-  }
-}
-
-void softmax(float* x, int64_t n) {
-  float max_v = -std::numeric_limits<float>::infinity();
-  for (int64_t i = 0; i < n; ++i) max_v = std::max(max_v, x[i]);
-  if (max_v == -std::numeric_limits<float>::infinity()) {
-    std::fill(x, x + n, 0.0f);
-    return;
-  }
-  double sum = 0.0;
-  for (int64_t i = 0; i < n; ++i) {
-    x[i] = std::exp(x[i] - max_v);
-    sum += x[i];
-  }
-  const float inv = static_cast<float>(1.0 / sum);
-  for (int64_t i = 0; i < n; ++i) x[i] *= inv;
-}
-
-void silu_mul(const float* gate, const float* up, float* out, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) {
-    const float g = gate[i];
-    out[i] = g / (1.0f + std::exp(-g)) * up[i];
-  }
-}
-
-void add_in_place(float* y, const float* x, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) y[i] += x[i];
-}
-
-void matmul(const TensorView& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool,
-            Scratch& scratch) {
+void matmul_reference(const TensorView& w, const float* x, int64_t n_tokens, float* y,
+                      ThreadPool& pool, Scratch& scratch) {
   const int64_t n_in = w.ne[0];
   const int64_t n_out = w.n_rows();
   const DType act_type = vec_dot_type(w.type);
@@ -95,23 +39,12 @@ void matmul(const TensorView& w, const float* x, int64_t n_tokens, float* y, Thr
   });
 }
 
-void get_row(const TensorView& table, int64_t row, float* out) {
-  QWL_CHECK(row >= 0 && row < table.n_rows(), "row {} outside table of {} rows", row,
-            table.n_rows());
-  ref::dequantize_row(table.type, table.row(row), out, table.ne[0]);
-}
-
-namespace {
 inline float kv_at(DType type, const uint8_t* row, int64_t i) {
   if (type == DType::kF32) return reinterpret_cast<const float*>(row)[i];
   return fp16_to_f32(reinterpret_cast<const uint16_t*>(row)[i]);
 }
-}  // namespace
 
-void attention(const AttentionArgs& a, ThreadPool& pool) {
-  QWL_CHECK(a.kv_type == DType::kF32 || a.kv_type == DType::kF16, "KV type must be F32 or F16");
-  QWL_CHECK(a.n_head % a.n_head_kv == 0, "n_head {} not a multiple of n_head_kv {}", a.n_head,
-            a.n_head_kv);
+void attention_reference(const AttentionArgs& a, ThreadPool& pool) {
   const int group = a.n_head / a.n_head_kv;
   const int64_t kv_width = static_cast<int64_t>(a.n_head_kv) * a.head_dim;
   const size_t elem = a.kv_type == DType::kF32 ? 4 : 2;
@@ -125,9 +58,6 @@ void attention(const AttentionArgs& a, ThreadPool& pool) {
       const int64_t t = job / a.n_head;
       const int h = static_cast<int>(job % a.n_head);
       const int64_t n_kv = static_cast<int64_t>(a.positions[t]) + 1;
-      QWL_CHECK(
-          static_cast<size_t>((n_kv + a.block_size - 1) / a.block_size) <= a.block_table.size(),
-          "position {} outside the sequence's {} blocks", n_kv - 1, a.block_table.size());
       const float* q = a.q + t * q_width + static_cast<int64_t>(h) * a.head_dim;
       const int64_t head_off = static_cast<int64_t>(h / group) * a.head_dim;
       scores.resize(static_cast<size_t>(n_kv));
@@ -139,7 +69,7 @@ void attention(const AttentionArgs& a, ThreadPool& pool) {
         for (int i = 0; i < a.head_dim; ++i) dot += q[i] * kv_at(a.kv_type, krow, head_off + i);
         scores[p] = dot * a.scale;
       }
-      softmax(scores.data(), n_kv);
+      scalar_kernels().softmax(scores.data(), n_kv);
       float* o = a.out + t * q_width + static_cast<int64_t>(h) * a.head_dim;
       std::fill(o, o + a.head_dim, 0.0f);
       for (int64_t p = 0; p < n_kv; ++p) {
@@ -151,6 +81,213 @@ void attention(const AttentionArgs& a, ThreadPool& pool) {
       }
     }
   });
+}
+
+// --- Chunked attention over the kernel table --------------------------------------------------
+
+// KV positions per work item when one sequence's few queries must be spread over threads
+// (decode). A fixed length, not one derived from the pool size, keeps results independent of the
+// number of threads.
+constexpr int64_t kKvChunk = 256;
+// Query rows (tokens x heads of a group) per work item: enough to reuse each K/V row loaded.
+constexpr int kQueriesPerItem = 32;
+
+void attention_chunked(const AttentionArgs& a, const Kernels& k, ThreadPool& pool) {
+  const int group = a.n_head / a.n_head_kv;
+  const int64_t tile = std::max<int64_t>(1, kQueriesPerItem / group);
+  const int64_t n_tiles = (a.n_tokens + tile - 1) / tile;
+  // Split the KV range only when there are too few (token tile, KV head) items to share.
+  const bool split_kv = n_tiles * a.n_head_kv < 8;
+
+  struct Item {
+    AttnChunk c;
+    size_t offset;  // into the partial buffer, in floats
+  };
+  thread_local std::vector<Item> items;
+  thread_local std::vector<float> partial;
+  items.clear();
+  const int d = a.head_dim;
+  size_t floats = 0;
+  for (int64_t ti = 0; ti < n_tiles; ++ti) {
+    const int64_t t0 = ti * tile, t1 = std::min(a.n_tokens, t0 + tile);
+    int64_t limit = 0;
+    for (int64_t t = t0; t < t1; ++t) limit = std::max<int64_t>(limit, a.positions[t] + 1);
+    const int64_t chunk = split_kv ? kKvChunk : limit;
+    const auto n_q = static_cast<size_t>((t1 - t0) * group);
+    for (int kh = 0; kh < a.n_head_kv; ++kh) {
+      for (int64_t p0 = 0; p0 < limit; p0 += chunk) {
+        items.push_back({{kh, t0, t1, p0, std::min(limit, p0 + chunk)}, floats});
+        floats += n_q * static_cast<size_t>(d + 2);
+      }
+    }
+  }
+  partial.resize(floats);
+  float* base = partial.data();
+
+  // Items differ in cost (causal ranges), so threads take them one at a time.
+  std::atomic<size_t> next{0};
+  pool.run([&](int, int) {
+    for (size_t i = next.fetch_add(1); i < items.size(); i = next.fetch_add(1)) {
+      const Item& it = items[i];
+      const auto n_q = static_cast<size_t>((it.c.t1 - it.c.t0) * group);
+      float* p = base + it.offset;
+      k.attn_chunk(a, it.c, {.m = p, .l = p + n_q, .o = p + 2 * n_q});
+    }
+  });
+
+  // Merge the chunks of each (token, head) in KV order and normalise.
+  const int64_t q_width = static_cast<int64_t>(a.n_head) * d;
+  pool.parallel_for(static_cast<int64_t>(items.size()), [&](int64_t begin, int64_t end) {
+    // An item range may start inside a run of chunks of the same (tile, KV head); only the
+    // thread holding the run's first chunk merges it.
+    for (int64_t i = begin; i < end; ++i) {
+      const Item& first = items[i];
+      if (first.c.p0 != 0) continue;
+      int64_t last = i;
+      while (last + 1 < static_cast<int64_t>(items.size()) && items[last + 1].c.p0 != 0 &&
+             items[last + 1].c.kv_head == first.c.kv_head && items[last + 1].c.t0 == first.c.t0)
+        ++last;
+      const int64_t n_tok = first.c.t1 - first.c.t0;
+      const auto n_q = static_cast<size_t>(n_tok * group);
+      for (size_t qi = 0; qi < n_q; ++qi) {
+        const int64_t t = first.c.t0 + static_cast<int64_t>(qi) / group;
+        const int h = first.c.kv_head * group + static_cast<int>(qi % group);
+        float* out = a.out + t * q_width + static_cast<int64_t>(h) * d;
+        float m = -std::numeric_limits<float>::infinity();
+        for (int64_t j = i; j <= last; ++j) m = std::max(m, base[items[j].offset + qi]);
+        float l = 0.0f;
+        std::fill(out, out + d, 0.0f);
+        for (int64_t j = i; j <= last; ++j) {
+          const float* p = base + items[j].offset;
+          const float mj = p[qi];
+          if (mj == -std::numeric_limits<float>::infinity()) continue;
+          const float f = std::exp(mj - m);
+          l += p[n_q + qi] * f;
+          const float* o = p + 2 * n_q + qi * static_cast<size_t>(d);
+          for (int e = 0; e < d; ++e) out[e] += o[e] * f;
+        }
+        const float inv = l > 0.0f ? 1.0f / l : 0.0f;
+        for (int e = 0; e < d; ++e) out[e] *= inv;
+      }
+    }
+  });
+}
+
+// cos/sin of pos * base^(-2i/head_dim) for i < head_dim/2, in double then rounded, as the
+// reference does. Cached per thread: the model rotates q and k of a position back to back, and
+// the inverse frequencies only change with the model.
+struct RopeTable {
+  int head_dim = 0;
+  float base = 0.0f;
+  int32_t pos = -1;
+  std::vector<double> inv_freq;
+  std::vector<float> cos_t, sin_t;
+
+  void prepare(int hd, float fb, int32_t p) {
+    if (hd != head_dim || fb != base) {
+      head_dim = hd;
+      base = fb;
+      pos = -1;
+      const int half = hd / 2;
+      inv_freq.resize(half);
+      cos_t.resize(half);
+      sin_t.resize(half);
+      for (int i = 0; i < half; ++i) inv_freq[i] = std::pow(static_cast<double>(fb), -2.0 * i / hd);
+    }
+    if (p == pos) return;
+    pos = p;
+    for (size_t i = 0; i < inv_freq.size(); ++i) {
+      const double angle = static_cast<double>(p) * inv_freq[i];
+      cos_t[i] = static_cast<float>(std::cos(angle));
+      sin_t[i] = static_cast<float>(std::sin(angle));
+    }
+  }
+};
+
+}  // namespace
+
+void rms_norm(const float* x, const float* w, float* y, int64_t n, float eps) {
+  active_kernels().rms_norm(x, w, y, n, eps);
+}
+
+void rms_norm_rows(const float* x, const float* w, float* y, int64_t n_rows, int64_t n, float eps) {
+  const Kernels& k = active_kernels();
+  for (int64_t r = 0; r < n_rows; ++r) k.rms_norm(x + r * n, w, y + r * n, n, eps);
+}
+
+void rope_neox(float* x, int n_head, int head_dim, int32_t pos, float freq_base) {
+  QWL_CHECK(head_dim % 2 == 0 && head_dim <= 1024, "head_dim {} must be even and <= 1024",
+            head_dim);
+  thread_local RopeTable table;
+  table.prepare(head_dim, freq_base, pos);
+  active_kernels().rope_neox(x, n_head, head_dim, table.cos_t.data(), table.sin_t.data());
+}
+
+void softmax(float* x, int64_t n) {
+  active_kernels().softmax(x, n);
+}
+
+void silu_mul(const float* gate, const float* up, float* out, int64_t n) {
+  active_kernels().silu_mul(gate, up, out, n);
+}
+
+void add_in_place(float* y, const float* x, int64_t n) {
+  active_kernels().add(y, x, n);
+}
+
+void matmul(const TensorView& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool,
+            Scratch& scratch) {
+  const Kernels& k = active_kernels();
+  const auto type_index = static_cast<size_t>(w.type);
+  const MatmulKernel* mk = type_index < std::size(k.matmul) && k.matmul[type_index].run != nullptr
+                               ? &k.matmul[type_index]
+                               : nullptr;
+  if (mk == nullptr || n_tokens <= 0) {
+    if (n_tokens > 0) matmul_reference(w, x, n_tokens, y, pool, scratch);
+    return;
+  }
+  const int64_t n_in = w.ne[0];
+  const int64_t n_out = w.n_rows();
+  QWL_CHECK(n_in % block_size(w.type) == 0, "matmul: row of {} elements is not whole {} blocks",
+            n_in, dtype_name(w.type));
+  const Act act =
+      act_layout(mk->act, n_tokens, n_in, scratch.get(act_bytes(mk->act, n_tokens, n_in)));
+  if (n_tokens >= 4 && pool.size() > 1) {
+    pool.parallel_for(n_tokens, [&](int64_t t0, int64_t t1) { mk->prepare(x, t0, t1, act); });
+  } else {
+    mk->prepare(x, 0, n_tokens, act);
+  }
+  const int64_t align = mk->row_align;
+  const int64_t units = (n_out + align - 1) / align;
+  pool.run([&](int ith, int nth) {
+    const int64_t u0 = units * ith / nth;
+    const int64_t u1 = units * (ith + 1) / nth;
+    if (u0 < u1) mk->run(w, act, u0 * align, std::min(u1 * align, n_out), y, n_out);
+  });
+}
+
+void get_row(const TensorView& table, int64_t row, float* out) {
+  QWL_CHECK(row >= 0 && row < table.n_rows(), "row {} outside table of {} rows", row,
+            table.n_rows());
+  ref::dequantize_row(table.type, table.row(row), out, table.ne[0]);
+}
+
+void attention(const AttentionArgs& a, ThreadPool& pool) {
+  QWL_CHECK(a.kv_type == DType::kF32 || a.kv_type == DType::kF16, "KV type must be F32 or F16");
+  QWL_CHECK(a.n_head % a.n_head_kv == 0, "n_head {} not a multiple of n_head_kv {}", a.n_head,
+            a.n_head_kv);
+  for (int64_t t = 0; t < a.n_tokens; ++t) {
+    const int64_t n_kv = static_cast<int64_t>(a.positions[t]) + 1;
+    QWL_CHECK(n_kv >= 1 && static_cast<size_t>((n_kv + a.block_size - 1) / a.block_size) <=
+                               a.block_table.size(),
+              "position {} outside the sequence's {} blocks", n_kv - 1, a.block_table.size());
+  }
+  const Kernels& k = active_kernels();
+  if (k.attn_chunk != nullptr && k.attn_supports(a.head_dim, a.kv_type)) {
+    attention_chunked(a, k, pool);
+  } else {
+    attention_reference(a, pool);
+  }
 }
 
 }  // namespace qwl::ops

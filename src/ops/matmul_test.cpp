@@ -1,0 +1,161 @@
+// ops::matmul at every SIMD level this machine has, forced through the dispatch, against the
+// scalar level (ref::quantize_row + ref::vec_dot):
+//   - Q4_0, Q5_0, Q8_0: bit-exact. The kernels form the same integer block sums and repeat the
+//     reference's float association per block, adding blocks in order per output.
+//   - Q4_K, Q6_K: the integer sums are the same, but they are scaled per super-block rather
+//     than in the reference's 8 lanes; bound (n/256 + 16) * 2^-23 * sum|w_i x_i|. Exactness of
+//     the integer part is checked with unit scales, where every float step is exact.
+//   - F32, F16, BF16: float sums in another order than the reference's double sum; bound
+//     (n/8 + 16) * 2^-24 * sum|w_i x_i| (the worst case of n/8 sequential float additions).
+// Shapes cover partial row panels, several token tiles, several K chunks, and tails of K.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "base/thread_pool.h"
+#include "ops/kernel_test_util.h"
+#include "ops/kernels.h"
+#include "ops/ops.h"
+#include "ops/quant.h"
+#include "ops/quant_blocks.h"
+
+namespace qwl::ops {
+namespace {
+
+using testing::bell_vector;
+using testing::Matrix;
+using testing::ScopedIsa;
+
+struct Shape {
+  int64_t n_in, n_out, n_tokens;
+};
+
+bool exact_type(DType t) {
+  return t == DType::kQ4_0 || t == DType::kQ5_0 || t == DType::kQ8_0;
+}
+
+std::vector<float> run_matmul(Isa isa, const TensorView& w, const std::vector<float>& x, int64_t T,
+                              int threads) {
+  ScopedIsa scoped(isa);
+  ThreadPool pool(threads);
+  Scratch scratch;
+  std::vector<float> y(static_cast<size_t>(T * w.n_rows()), -1.0f);
+  matmul(w, x.data(), T, y.data(), pool, scratch);
+  return y;
+}
+
+// sum_i |w_i x_i| per output, from the dequantized weights.
+std::vector<double> magnitudes(const Matrix& m, const std::vector<float>& x, int64_t T) {
+  const int64_t n_in = m.view.ne[0], n_out = m.view.n_rows();
+  std::vector<double> out(static_cast<size_t>(T * n_out));
+  for (int64_t r = 0; r < n_out; ++r) {
+    const std::vector<float> w = m.row(r);
+    for (int64_t t = 0; t < T; ++t) {
+      double s = 0;
+      for (int64_t i = 0; i < n_in; ++i)
+        s += std::fabs(static_cast<double>(w[i]) * x[t * n_in + i]);
+      out[t * n_out + r] = s;
+    }
+  }
+  return out;
+}
+
+double bound_factor(DType t, int64_t n_in) {
+  if (t == DType::kQ4_K || t == DType::kQ6_K) return (n_in / 256.0 + 16) * 0x1p-23;
+  return (n_in / 8.0 + 16) * 0x1p-24;
+}
+
+class MatmulTest : public ::testing::TestWithParam<std::tuple<Isa, DType>> {
+ protected:
+  void SetUp() override {
+    if (!cpu_supports(isa())) GTEST_SKIP() << isa_name(isa()) << " not on this CPU";
+  }
+  Isa isa() const { return std::get<0>(GetParam()); }
+  DType type() const { return std::get<1>(GetParam()); }
+
+  void check(const Shape& s, uint64_t seed) {
+    const DType t = type();
+    const int64_t bs = block_size(t);
+    const int64_t n_in = (s.n_in + bs - 1) / bs * bs;
+    const Matrix m(t, n_in, s.n_out, seed);
+    const auto x = bell_vector(seed + 1, n_in * s.n_tokens, 2.0f);
+    const auto ref = run_matmul(Isa::kScalar, m.view, x, s.n_tokens, 2);
+    const auto got = run_matmul(isa(), m.view, x, s.n_tokens, 2);
+    if (exact_type(t)) {
+      for (size_t i = 0; i < ref.size(); ++i)
+        ASSERT_EQ(ref[i], got[i]) << "n_in " << n_in << " n_out " << s.n_out << " T " << s.n_tokens
+                                  << " output " << i;
+      return;
+    }
+    const auto mag = magnitudes(m, x, s.n_tokens);
+    const double f = bound_factor(t, n_in);
+    for (size_t i = 0; i < ref.size(); ++i)
+      ASSERT_LE(std::fabs(static_cast<double>(ref[i]) - got[i]), f * mag[i] + 1e-30)
+          << "n_in " << n_in << " n_out " << s.n_out << " T " << s.n_tokens << " output " << i
+          << ": " << ref[i] << " vs " << got[i];
+  }
+};
+
+TEST_P(MatmulTest, MatchesReferenceDecode) {
+  check({256, 16, 1}, 1);
+  check({896, 37, 1}, 2);
+  check({512, 3, 1}, 3);
+}
+
+TEST_P(MatmulTest, MatchesReferenceSmallBatches) {
+  for (int64_t T : {2, 3, 5, 8}) check({768, 40, T}, 10 + T);
+}
+
+TEST_P(MatmulTest, MatchesReferencePrefill) {
+  check({1024, 72, 19}, 20);
+  check({256, 130, 33}, 21);
+}
+
+TEST_P(MatmulTest, MatchesReferenceAcrossKChunks) {
+  // 4864 = 152 blocks of 32 (three chunks of the 32-block kernels) = 19 super-blocks.
+  check({4864, 24, 3}, 30);
+  check({8192 + 256, 17, 2}, 31);
+}
+
+TEST_P(MatmulTest, ThreadCountDoesNotChangeResults) {
+  const DType t = type();
+  const int64_t n_in = 1024;
+  const Matrix m(t, n_in, 100, 40);
+  const auto x = bell_vector(41, n_in * 5);
+  const auto one = run_matmul(isa(), m.view, x, 5, 1);
+  for (int threads : {2, 3}) {
+    const auto many = run_matmul(isa(), m.view, x, 5, threads);
+    ASSERT_EQ(std::memcmp(one.data(), many.data(), one.size() * sizeof(float)), 0) << threads;
+  }
+}
+
+TEST_P(MatmulTest, BatchRowsEqualSingleTokenRuns) {
+  // Each token's outputs do not depend on the other tokens in the batch.
+  const DType t = type();
+  const int64_t n_in = 512, T = 11;
+  const Matrix m(t, n_in, 48, 50);
+  const auto x = bell_vector(51, n_in * T);
+  const auto batch = run_matmul(isa(), m.view, x, T, 2);
+  for (int64_t tok = 0; tok < T; ++tok) {
+    const std::vector<float> xt(x.begin() + tok * n_in, x.begin() + (tok + 1) * n_in);
+    const auto single = run_matmul(isa(), m.view, xt, 1, 2);
+    for (int64_t r = 0; r < 48; ++r) ASSERT_EQ(single[r], batch[tok * 48 + r]) << tok << " " << r;
+  }
+}
+
+// Q4_1, Q5_1, Q3_K and Q5_K have no SIMD kernels: they run the reference at every level.
+const DType kTypes[] = {DType::kF32,  DType::kF16,  DType::kBF16, DType::kQ4_0,
+                        DType::kQ5_0, DType::kQ8_0, DType::kQ4_K, DType::kQ6_K};
+
+INSTANTIATE_TEST_SUITE_P(Levels, MatmulTest,
+                         ::testing::Combine(::testing::Values(Isa::kAvx2, Isa::kAvx512),
+                                            ::testing::ValuesIn(kTypes)),
+                         [](const ::testing::TestParamInfo<std::tuple<Isa, DType>>& info) {
+                           return std::string(isa_name(std::get<0>(info.param))) + "_" +
+                                  std::string(dtype_name(std::get<1>(info.param)));
+                         });
+
+}  // namespace
+}  // namespace qwl::ops
