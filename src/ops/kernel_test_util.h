@@ -1,18 +1,17 @@
-// Helpers shared by the kernel tests and benchmarks: deterministic inputs, quantized weight
-// matrices, and forcing one ISA level for a scope.
+// Helpers shared by the kernel tests and the benchmarks (bench/): deterministic inputs, quantized
+// weight matrices, and forcing one ISA level for a scope. No GoogleTest dependency.
 #pragma once
-
-#include <gtest/gtest.h>
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "base/check.h"
 #include "ops/isa.h"
 #include "ops/quant.h"
 #include "ops/tensor.h"
 
-namespace qwl::ops::testing {
+namespace qwl::ops::test {
 
 // A 64-bit LCG; bell() is an Irwin-Hall sum of 4 uniforms (mean 0, variance 1).
 class Rng {
@@ -75,7 +74,7 @@ class ScopedIsa {
  public:
   explicit ScopedIsa(Isa isa) : previous_(active_isa()) {
     const Status s = set_isa(isa);
-    EXPECT_TRUE(s.ok()) << s.to_string();
+    QWL_CHECK(s.ok(), "{}", s.to_string());
   }
   ~ScopedIsa() { (void)set_isa(previous_); }
   ScopedIsa(const ScopedIsa&) = delete;
@@ -93,8 +92,4 @@ inline std::vector<Isa> simd_isas() {
   return out;
 }
 
-inline std::string isa_param_name(const ::testing::TestParamInfo<Isa>& info) {
-  return std::string(isa_name(info.param));
-}
-
-}  // namespace qwl::ops::testing
+}  // namespace qwl::ops::test

@@ -24,9 +24,9 @@
 namespace qwl::ops {
 namespace {
 
-using testing::bell_vector;
-using testing::Rng;
-using testing::ScopedIsa;
+using test::bell_vector;
+using test::Rng;
+using test::ScopedIsa;
 
 TEST(Isa, NamesRoundTrip) {
   for (Isa isa : kAllIsas) EXPECT_EQ(parse_isa(isa_name(isa)), isa);
@@ -214,7 +214,9 @@ TEST_P(KernelTest, AddIsExact) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Levels, KernelTest, ::testing::Values(Isa::kAvx2, Isa::kAvx512),
-                         testing::isa_param_name);
+                         [](const ::testing::TestParamInfo<Isa>& info) {
+                           return std::string(isa_name(info.param));
+                         });
 
 }  // namespace
 }  // namespace qwl::ops

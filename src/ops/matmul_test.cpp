@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstddef>
 #include <cstring>
 #include <vector>
 
@@ -24,9 +25,9 @@
 namespace qwl::ops {
 namespace {
 
-using testing::bell_vector;
-using testing::Matrix;
-using testing::ScopedIsa;
+using test::bell_vector;
+using test::Matrix;
+using test::ScopedIsa;
 
 struct Shape {
   int64_t n_in, n_out, n_tokens;
@@ -142,6 +143,46 @@ TEST_P(MatmulTest, BatchRowsEqualSingleTokenRuns) {
     const std::vector<float> xt(x.begin() + tok * n_in, x.begin() + (tok + 1) * n_in);
     const auto single = run_matmul(isa(), m.view, xt, 1, 2);
     for (int64_t r = 0; r < 48; ++r) ASSERT_EQ(single[r], batch[tok * 48 + r]) << tok << " " << r;
+  }
+}
+
+// Weights with random codes and every float scale 1 (so that all float steps are exact), and
+// activations of integers whose Q8_K/Q8_0 scale is 1: outputs are integers that the reference
+// computes exactly, and any difference in an integer block sum shows.
+TEST_P(MatmulTest, IntegerSumsAreExactWithUnitScales) {
+  const DType t = type();
+  if (t == DType::kF32 || t == DType::kF16 || t == DType::kBF16) GTEST_SKIP() << "float type";
+  const int64_t n_in = 1024, n_out = 40, T = 9;
+  std::vector<uint8_t> bytes(row_size(t, n_in) * n_out);
+  test::Rng rng(77);
+  for (auto& b : bytes) b = static_cast<uint8_t>(rng.bits());
+  const size_t bs = type_size(t);
+  const uint16_t one = f32_to_fp16(1.0f);
+  for (size_t b = 0; b < bytes.size() / bs; ++b) {
+    uint8_t* blk = bytes.data() + b * bs;
+    if (t == DType::kQ6_K) {
+      std::memcpy(blk + offsetof(BlockQ6_K, d), &one, 2);
+    } else {
+      std::memcpy(blk, &one, 2);                             // d
+      if (t == DType::kQ4_K) std::memcpy(blk + 2, &one, 2);  // dmin
+    }
+  }
+  TensorView w;
+  w.type = t;
+  w.n_dims = 2;
+  w.ne[0] = n_in;
+  w.ne[1] = n_out;
+  w.data = bytes.data();
+  // Integers in -127..127 with a -127 first in every block of 256 (and so of 32): the
+  // activation scales come out as exactly 1 (Q8_0: 127 / 127) or -1 (Q8_K: 1 / (-127 / -127)).
+  std::vector<float> x(static_cast<size_t>(n_in * T));
+  for (size_t i = 0; i < x.size(); ++i)
+    x[i] = (i % 32 == 0) ? -127.0f : static_cast<float>(static_cast<int>(rng.bits() % 255) - 127);
+  const auto ref = run_matmul(Isa::kScalar, w, x, T, 2);
+  const auto got = run_matmul(isa(), w, x, T, 2);
+  for (size_t i = 0; i < ref.size(); ++i) {
+    ASSERT_EQ(ref[i], std::nearbyint(ref[i])) << "reference not an integer: " << i;
+    ASSERT_EQ(ref[i], got[i]) << "output " << i;
   }
 }
 

@@ -1,0 +1,37 @@
+// Shared pieces of the kernel benchmarks: weight matrices with random codes (fast to build even
+// at hundreds of megabytes; the kernels' speed does not depend on the values) and the shapes of
+// Qwen2.5-0.5B, whose decode and prefill the targets in docs/KERNELS.md refer to.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "ops/isa.h"
+#include "ops/tensor.h"
+
+namespace qwl::bench {
+
+// A row-major weight (ne = {n_in, n_out}) of type t with random codes and sane scales.
+struct RandomMatrix {
+  RandomMatrix(DType t, int64_t n_in, int64_t n_out, uint64_t seed);
+  RandomMatrix(RandomMatrix&&) = default;
+  std::vector<uint8_t> bytes;
+  TensorView view;
+};
+
+// The matmul shapes (n_in, n_out) of one Qwen2.5-0.5B layer: q, k, v, o, gate, up, down.
+struct Shape {
+  const char* name;
+  int64_t n_in, n_out;
+};
+inline constexpr Shape kLayerShapes[] = {{"attn_q", 896, 896},    {"attn_k", 896, 128},
+                                         {"attn_v", 896, 128},    {"attn_output", 896, 896},
+                                         {"ffn_gate", 896, 4864}, {"ffn_up", 896, 4864},
+                                         {"ffn_down", 4864, 896}};
+inline constexpr int kLayers = 24;
+
+// The SIMD levels and the scalar level, those this CPU has.
+std::vector<ops::Isa> available_isas();
+
+}  // namespace qwl::bench
