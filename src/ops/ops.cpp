@@ -103,8 +103,13 @@ void attention_chunked(const AttentionArgs& a, const Kernels& k, ThreadPool& poo
     AttnChunk c;
     size_t offset;  // into the partial buffer, in floats
   };
-  thread_local std::vector<Item> items;
-  thread_local std::vector<float> partial;
+  // Per calling thread, reused across calls. The lambdas below run on pool threads, so they
+  // must reach these through the local references (a thread_local named inside a lambda is the
+  // executing thread's own).
+  thread_local std::vector<Item> items_storage;
+  thread_local std::vector<float> partial_storage;
+  std::vector<Item>& items = items_storage;
+  std::vector<float>& partial = partial_storage;
   items.clear();
   const int d = a.head_dim;
   size_t floats = 0;
