@@ -191,13 +191,22 @@ TEST_P(QuantMatmulTest, IntegerSumsAreExactWithUnitScales) {
 const DType kTypes[] = {DType::kF32,  DType::kF16,  DType::kBF16, DType::kQ4_0,
                         DType::kQ5_0, DType::kQ8_0, DType::kQ4_K, DType::kQ6_K};
 
+std::string param_name(const ::testing::TestParamInfo<std::tuple<Isa, DType>>& info) {
+  return std::string(isa_name(std::get<0>(info.param))) + "_" +
+         std::string(dtype_name(std::get<1>(info.param)));
+}
+
 INSTANTIATE_TEST_SUITE_P(Levels, MatmulTest,
                          ::testing::Combine(::testing::Values(Isa::kAvx2, Isa::kAvx512),
                                             ::testing::ValuesIn(kTypes)),
-                         [](const ::testing::TestParamInfo<std::tuple<Isa, DType>>& info) {
-                           return std::string(isa_name(std::get<0>(info.param))) + "_" +
-                                  std::string(dtype_name(std::get<1>(info.param)));
-                         });
+                         param_name);
+
+const DType kQuantTypes[] = {DType::kQ4_0, DType::kQ5_0, DType::kQ8_0, DType::kQ4_K, DType::kQ6_K};
+
+INSTANTIATE_TEST_SUITE_P(Levels, QuantMatmulTest,
+                         ::testing::Combine(::testing::Values(Isa::kAvx2, Isa::kAvx512),
+                                            ::testing::ValuesIn(kQuantTypes)),
+                         param_name);
 
 }  // namespace
 }  // namespace qwl::ops
