@@ -1242,7 +1242,8 @@ Value call_builtin(Interpreter& in, const std::string& name, Args& args) {
     return Value(std::move(d));
   }
   if (name == "namespace") {
-    auto ns = std::make_shared<NamespaceObject>();
+    auto ns = make_object<NamespaceObject>();
+    in.track_namespace(ns);
     if (args.positional.size() > 1) in.fail("namespace expected at most 1 positional argument");
     if (!args.positional.empty()) {
       const Value& src = args.positional[0];
@@ -1254,13 +1255,13 @@ Value call_builtin(Interpreter& in, const std::string& name, Args& args) {
   }
   if (name == "cycler") {
     if (args.positional.empty()) in.fail("at least one item has to be provided");
-    auto c = std::make_shared<CyclerObject>();
+    auto c = make_object<CyclerObject>();
     c->items = args.positional;
     return Value(std::shared_ptr<Object>(c));
   }
   if (name == "joiner") {
     auto slots = in.bind({"joiner", {"sep"}}, args);
-    auto j = std::make_shared<JoinerObject>();
+    auto j = make_object<JoinerObject>();
     j->sep = slots[0] ? soft_str(*slots[0]) : ", ";
     return Value(std::shared_ptr<Object>(j));
   }

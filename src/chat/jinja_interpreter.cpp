@@ -113,6 +113,13 @@ std::string Interpreter::render(const Program& program, const Dict& context) {
   for (const auto& [k, v] : context.entries)
     if (k.is_string()) top->set(k.str(), v);
   std::string out;
+  struct ClearNamespaces {
+    std::vector<std::shared_ptr<NamespaceObject>>* list;
+    ~ClearNamespaces() {
+      for (auto& ns : *list) ns->attrs.entries.clear();
+      list->clear();
+    }
+  } clear{&namespaces_};
   exec_body(program.body, top, &out);
   return out;
 }
@@ -175,13 +182,13 @@ Interpreter::Flow Interpreter::exec(const Stmt& s, const std::shared_ptr<Frame>&
       return Flow::kNormal;
     }
     case StmtKind::kMacro:
-      frame->set(s.name, Value(std::shared_ptr<Object>(std::make_shared<MacroObject>(&s, frame))));
+      frame->set(s.name, Value(std::shared_ptr<Object>(make_object<MacroObject>(&s, frame))));
       return Flow::kNormal;
     case StmtKind::kCallBlock: {
       const Expr& call_expr = *s.expr;
       Value callee = eval(*call_expr.children[0], frame);
       Args args = eval_args(call_expr.args, frame);
-      Value caller(std::shared_ptr<Object>(std::make_shared<MacroObject>(&s, frame)));
+      Value caller(std::shared_ptr<Object>(make_object<MacroObject>(&s, frame)));
       args.keyword.emplace_back("caller", caller);
       pos_ = s.pos;
       Value v = call(callee, std::move(args));
@@ -242,7 +249,7 @@ void Interpreter::exec_for(const Stmt& s, const std::shared_ptr<Frame>& frame, s
     exec_body(s.else_body, inner, out);
     return;
   }
-  auto loop = std::make_shared<LoopObject>();
+  auto loop = make_object<LoopObject>();
   loop->items = std::make_shared<const List>(std::move(items));
   Value loop_value{std::shared_ptr<Object>(loop)};
   for (size_t i = 0; i < loop->items->size(); ++i) {
@@ -718,7 +725,7 @@ Value missing_element(const Value& obj, const Value& key) {
 }
 
 Value make_method(const Value& receiver, const std::string& name) {
-  return Value(std::shared_ptr<Object>(std::make_shared<MethodObject>(receiver, name)));
+  return Value(std::shared_ptr<Object>(make_object<MethodObject>(receiver, name)));
 }
 
 }  // namespace
@@ -954,7 +961,9 @@ Value Interpreter::call(const Value& callee, Args args) {
   switch (o->type()) {
     case Object::Type::kMacro: {
       auto* m = static_cast<MacroObject*>(o);
-      return call_macro(*m->def, m->closure, std::move(args), Value());
+      std::shared_ptr<Frame> closure = m->closure.lock();
+      if (!closure) fail("the scope this macro was defined in has ended");
+      return call_macro(*m->def, closure, std::move(args));
     }
     case Object::Type::kBuiltin:
       return call_builtin(*this, static_cast<BuiltinObject*>(o)->name, args);
@@ -977,8 +986,7 @@ Value Interpreter::call(const Value& callee, Args args) {
   }
 }
 
-Value Interpreter::call_macro(const Stmt& def, const std::shared_ptr<Frame>& closure, Args args,
-                              const Value& /*caller*/) {
+Value Interpreter::call_macro(const Stmt& def, const std::shared_ptr<Frame>& closure, Args args) {
   const std::string name = def.kind == StmtKind::kMacro ? def.name : "caller";
   if (call_depth_ >= env_.limits.max_call_depth)
     fail(

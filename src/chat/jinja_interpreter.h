@@ -47,6 +47,7 @@ struct Args {
 };
 
 class Frame;
+class NamespaceObject;
 
 // A Python-style signature for Interpreter::bind: the function's name (for messages) and its
 // parameter names in order.
@@ -86,6 +87,11 @@ class Interpreter {
   // repeated arguments or too many positionals.
   std::vector<std::optional<Value>> bind(const Signature& sig, Args& args);
   const Environment& env() const { return env_; }
+  // Namespaces are the only mutable values, so the only way to a reference cycle
+  // ("set ns.self = ns"); the render empties every namespace at its end to free such cycles.
+  void track_namespace(std::shared_ptr<NamespaceObject> ns) {
+    namespaces_.push_back(std::move(ns));
+  }
 
  private:
   friend struct MacroCall;
@@ -105,14 +111,14 @@ class Interpreter {
 
  public:
   // Calls a macro (or a call block's caller) with bound arguments; renders its body.
-  Value call_macro(const Stmt& def, const std::shared_ptr<Frame>& closure, Args args,
-                   const Value& caller);
+  Value call_macro(const Stmt& def, const std::shared_ptr<Frame>& closure, Args args);
 
  private:
   const Environment& env_;
   SourcePos pos_;  // position of the node being evaluated, for errors
   int64_t iterations_ = 0;
   int call_depth_ = 0;
+  std::vector<std::shared_ptr<NamespaceObject>> namespaces_;
 };
 
 // Scopes: a chain of frames, innermost first.
@@ -137,13 +143,14 @@ class NamespaceObject : public Object {
 
 class MacroObject : public Object {
  public:
-  MacroObject(const Stmt* def, std::shared_ptr<Frame> closure, Value caller = Value())
-      : def(def), closure(std::move(closure)), caller(std::move(caller)) {}
+  MacroObject(const Stmt* def, const std::shared_ptr<Frame>& closure)
+      : def(def), closure(closure) {}
   Type type() const override { return Type::kMacro; }
   std::string describe() const override;
   const Stmt* def;  // kMacro or kCallBlock statement; lives in the Program
-  std::shared_ptr<Frame> closure;
-  Value caller;  // the caller macro passed to a macro invoked by a call block
+  // The scope the macro was defined in. Weak: that scope holds the macro, and a strong pointer
+  // would make a cycle that outlives the render.
+  std::weak_ptr<Frame> closure;
 };
 
 class BuiltinObject : public Object {

@@ -34,6 +34,21 @@ class Parser {
     Parser* p;
   };
 
+  // A left-leaning chain ("a + b + c ...", "x|f|g ...", "a.b.c ...") builds a tree as deep as
+  // it is long: each link counts as one level of nesting until the chain's expression ends.
+  struct ChainGuard {
+    explicit ChainGuard(Parser* p) : p(p) {}
+    void link() {
+      ++n;
+      if (++p->depth_ > kMaxNesting)
+        throw TemplateError(fmt::format("expression nested deeper than {} levels", kMaxNesting),
+                            p->cur().pos, TemplateError::Kind::kLimit);
+    }
+    ~ChainGuard() { p->depth_ -= n; }
+    Parser* p;
+    int n = 0;
+  };
+
   const Token& cur() const { return toks_[i_]; }
   const Token& look() const { return toks_[i_ + 1 < toks_.size() ? i_ + 1 : i_]; }
   const Token& next() {
@@ -423,9 +438,11 @@ class Parser {
   }
 
   ExprPtr parse_condexpr() {
+    ChainGuard chain(this);
     SourcePos pos = cur().pos;
     ExprPtr expr1 = parse_or();
     while (skip_name("if")) {
+      chain.link();
       ExprPtr expr2 = parse_or();
       ExprPtr expr3;
       if (skip_name("else")) expr3 = parse_condexpr();
@@ -440,9 +457,11 @@ class Parser {
   }
 
   ExprPtr parse_or() {
+    ChainGuard chain(this);
     SourcePos pos = cur().pos;
     ExprPtr left = parse_and();
     while (skip_name("or")) {
+      chain.link();
       auto e = make(ExprKind::kOr, pos);
       e->children.push_back(std::move(left));
       e->children.push_back(parse_and());
@@ -453,9 +472,11 @@ class Parser {
   }
 
   ExprPtr parse_and() {
+    ChainGuard chain(this);
     SourcePos pos = cur().pos;
     ExprPtr left = parse_not();
     while (skip_name("and")) {
+      chain.link();
       auto e = make(ExprKind::kAnd, pos);
       e->children.push_back(std::move(left));
       e->children.push_back(parse_not());
@@ -528,9 +549,11 @@ class Parser {
   }
 
   ExprPtr parse_math1() {
+    ChainGuard chain(this);
     SourcePos pos = cur().pos;
     ExprPtr left = parse_concat();
     while (is_op("+") || is_op("-")) {
+      chain.link();
       BinOp op = next().text == "+" ? BinOp::kAdd : BinOp::kSub;
       left = binary(op, std::move(left), parse_concat(), pos);
       pos = cur().pos;
@@ -549,9 +572,11 @@ class Parser {
   }
 
   ExprPtr parse_math2() {
+    ChainGuard chain(this);
     SourcePos pos = cur().pos;
     ExprPtr left = parse_pow();
     while (is_op("*") || is_op("/") || is_op("//") || is_op("%")) {
+      chain.link();
       const std::string& t = next().text;
       BinOp op = t == "*"    ? BinOp::kMul
                  : t == "/"  ? BinOp::kDiv
@@ -564,9 +589,11 @@ class Parser {
   }
 
   ExprPtr parse_pow() {
+    ChainGuard chain(this);
     SourcePos pos = cur().pos;
     ExprPtr left = parse_unary(true);
     while (skip_op("**")) {
+      chain.link();
       left = binary(BinOp::kPow, std::move(left), parse_unary(true), pos);
       pos = cur().pos;
     }
@@ -660,7 +687,9 @@ class Parser {
   }
 
   ExprPtr parse_postfix(ExprPtr node) {
+    ChainGuard chain(this);
     while (true) {
+      if (is_op(".") || is_op("[") || is_op("(")) chain.link();
       if (is_op(".") || is_op("[")) {
         node = parse_subscript(std::move(node));
       } else if (is_op("(")) {
@@ -673,7 +702,9 @@ class Parser {
   }
 
   ExprPtr parse_filter_expr(ExprPtr node) {
+    ChainGuard chain(this);
     while (true) {
+      if (is_op("|") || is_name("is") || is_op("(")) chain.link();
       if (is_op("|")) {
         node = parse_filter(std::move(node), false);
       } else if (is_name("is")) {
@@ -800,7 +831,9 @@ class Parser {
   }
 
   ExprPtr parse_filter(ExprPtr node, bool start_inline) {
+    ChainGuard chain(this);
     while (is_op("|") || start_inline) {
+      chain.link();
       if (!start_inline) next();
       const Token& name_tok = expect_name();
       auto e = make(ExprKind::kFilter, name_tok.pos);

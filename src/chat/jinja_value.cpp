@@ -8,6 +8,8 @@
 // the options given.
 #include "chat/jinja_value.h"
 
+#include "chat/jinja_lexer.h"
+
 #include <utf8proc.h>
 
 #include <algorithm>
@@ -23,12 +25,36 @@ Value Value::undefined(std::string hint) {
   return v;
 }
 
+// Objects are freed through a per-thread queue: destroying a list that holds a list that holds
+// a list ... (a template can build one a million levels deep) would otherwise recurse once per
+// level in the destructors and overflow the stack.
+void detail::deferred_delete(void (*destroy)(const void*), const void* object) {
+  struct Pending {
+    void (*destroy)(const void*);
+    const void* object;
+  };
+  thread_local std::vector<Pending> queue;
+  thread_local bool draining = false;
+  queue.push_back(Pending{destroy, object});
+  if (draining) return;
+  draining = true;
+  while (!queue.empty()) {
+    Pending next = queue.back();
+    queue.pop_back();
+    next.destroy(next.object);  // may queue what it held
+  }
+  draining = false;
+}
+
 Value::Value(std::string s) : v_(std::make_shared<const std::string>(std::move(s))) {}
-Value::Value(List items) : v_(std::make_shared<const List>(std::move(items))) {}
-Value::Value(Dict d) : v_(std::make_shared<const Dict>(std::move(d))) {}
+Value::Value(List items)
+    : v_(std::shared_ptr<const List>(new List(std::move(items)), detail::DeferredDeleter())) {}
+Value::Value(Dict d)
+    : v_(std::shared_ptr<const Dict>(new Dict(std::move(d)), detail::DeferredDeleter())) {}
 
 Value Value::tuple(List items) {
-  return Value(Tuple{std::make_shared<const List>(std::move(items))});
+  return Value(
+      Tuple{std::shared_ptr<const List>(new List(std::move(items)), detail::DeferredDeleter())});
 }
 
 const List& Value::items() const {
@@ -115,7 +141,30 @@ int64_t int_of(const Value& v) {
 
 }  // namespace
 
+namespace {
+
+[[noreturn]] void too_deep() {
+  throw TemplateError("value nested deeper than " + std::to_string(kMaxValueDepth) + " levels",
+                      SourcePos{0, 0}, TemplateError::Kind::kLimit);
+}
+
+bool equal_at(const Value& a, const Value& b, int depth);
+std::optional<bool> less_at(const Value& a, const Value& b, int depth);
+
+}  // namespace
+
 bool py_equal(const Value& a, const Value& b) {
+  return equal_at(a, b, 0);
+}
+
+std::optional<bool> py_less(const Value& a, const Value& b) {
+  return less_at(a, b, 0);
+}
+
+namespace {
+
+bool equal_at(const Value& a, const Value& b, int depth) {
+  if (depth > kMaxValueDepth) too_deep();
   if (a.is_number() && b.is_number()) {
     if (a.is_float() && b.is_float()) return a.as_float() == b.as_float();
     if (a.is_float()) return int_equals_float(int_of(b), a.as_float());
@@ -135,7 +184,7 @@ bool py_equal(const Value& a, const Value& b) {
       const List& y = b.items();
       if (x.size() != y.size()) return false;
       for (size_t i = 0; i < x.size(); ++i)
-        if (!py_equal(x[i], y[i])) return false;
+        if (!equal_at(x[i], y[i], depth + 1)) return false;
       return true;
     }
     case Kind::kDict: {
@@ -144,7 +193,7 @@ bool py_equal(const Value& a, const Value& b) {
       if (x.size() != y.size()) return false;
       for (const auto& [k, v] : x.entries) {
         const Value* other = y.find(k);
-        if (!other || !py_equal(v, *other)) return false;
+        if (!other || !equal_at(v, *other, depth + 1)) return false;
       }
       return true;
     }
@@ -155,7 +204,8 @@ bool py_equal(const Value& a, const Value& b) {
   }
 }
 
-std::optional<bool> py_less(const Value& a, const Value& b) {
+std::optional<bool> less_at(const Value& a, const Value& b, int depth) {
+  if (depth > kMaxValueDepth) too_deep();
   if (a.is_number() && b.is_number()) {
     if (!a.is_float() && !b.is_float()) return int_of(a) < int_of(b);
     return a.to_double() < b.to_double();
@@ -165,12 +215,14 @@ std::optional<bool> py_less(const Value& a, const Value& b) {
     const List& x = a.items();
     const List& y = b.items();
     for (size_t i = 0; i < x.size() && i < y.size(); ++i) {
-      if (!py_equal(x[i], y[i])) return py_less(x[i], y[i]);
+      if (!equal_at(x[i], y[i], depth + 1)) return less_at(x[i], y[i], depth + 1);
     }
     return x.size() < y.size();
   }
   return std::nullopt;
 }
+
+}  // namespace
 
 // ---- UTF-8 -------------------------------------------------------------------------------
 
@@ -409,12 +461,12 @@ void repr_string_append(std::string_view s, std::string* out) {
   out->push_back(quote);
 }
 
-void str_append(const Value& v, std::string* out);
+void repr_at(const Value& v, std::string* out, int depth);
 
-void repr_items(const List& items, std::string* out) {
+void repr_items(const List& items, std::string* out, int depth) {
   for (size_t i = 0; i < items.size(); ++i) {
     if (i) out->append(", ");
-    py_repr_append(items[i], out);
+    repr_at(items[i], out, depth);
   }
 }
 
@@ -426,7 +478,7 @@ void str_append(const Value& v, std::string* out) {
       out->append(v.str());
       return;
     default:
-      py_repr_append(v, out);
+      repr_at(v, out, 0);
   }
 }
 
@@ -489,6 +541,13 @@ std::string py_repr_string(std::string_view s) {
 }
 
 void py_repr_append(const Value& v, std::string* out) {
+  repr_at(v, out, 0);
+}
+
+namespace {
+
+void repr_at(const Value& v, std::string* out, int depth) {
+  if (depth > kMaxValueDepth) too_deep();
   switch (v.kind()) {
     case Kind::kUndefined:
       out->append("Undefined");
@@ -510,12 +569,12 @@ void py_repr_append(const Value& v, std::string* out) {
       return;
     case Kind::kList:
       out->push_back('[');
-      repr_items(v.items(), out);
+      repr_items(v.items(), out, depth + 1);
       out->push_back(']');
       return;
     case Kind::kTuple:
       out->push_back('(');
-      repr_items(v.items(), out);
+      repr_items(v.items(), out, depth + 1);
       if (v.items().size() == 1) out->push_back(',');
       out->push_back(')');
       return;
@@ -525,18 +584,28 @@ void py_repr_append(const Value& v, std::string* out) {
       for (const auto& [k, val] : v.dict().entries) {
         if (!first) out->append(", ");
         first = false;
-        py_repr_append(k, out);
+        repr_at(k, out, depth + 1);
         out->append(": ");
-        py_repr_append(val, out);
+        repr_at(val, out, depth + 1);
       }
       out->push_back('}');
       return;
     }
-    case Kind::kObject:
+    case Kind::kObject: {
+      // describe() of a namespace prints its attributes, which may contain the namespace.
+      thread_local int describing = 0;
+      struct Guard {
+        Guard() { ++describing; }
+        ~Guard() { --describing; }
+      } guard;
+      if (describing > 64) too_deep();
       out->append(v.object()->describe());
       return;
+    }
   }
 }
+
+}  // namespace
 
 std::string py_repr(const Value& v) {
   std::string out;

@@ -135,6 +135,31 @@ class Object {
   virtual std::string describe() const = 0;
 };
 
+namespace detail {
+void deferred_delete(void (*destroy)(const void*), const void* object);
+template <typename T>
+void destroy_as(const void* p) {
+  delete static_cast<const T*>(p);
+}
+// A shared_ptr deleter that frees without recursing through nested containers.
+struct DeferredDeleter {
+  template <typename T>
+  void operator()(const T* p) const {
+    deferred_delete(&destroy_as<T>, p);
+  }
+};
+}  // namespace detail
+
+// Creates an interpreter object (freed like containers, without deep recursion).
+template <typename T, typename... A>
+std::shared_ptr<T> make_object(A&&... args) {
+  return std::shared_ptr<T>(new T(std::forward<A>(args)...), detail::DeferredDeleter());
+}
+
+// Thrown by the text forms below for values nested deeper than this (a template can build
+// such values; CPython would hit its recursion limit).
+constexpr int kMaxValueDepth = 512;
+
 // Python's equality (==): numbers across int/float/bool, deep for containers, a list never
 // equals a tuple, Undefined equals only Undefined, objects by identity.
 bool py_equal(const Value& a, const Value& b);
