@@ -275,4 +275,16 @@ Result<ChatInput> chat_input_from_json(const ChatJson& context) {
   return input;
 }
 
+void normalize_openai_input(ChatInput* input) {
+  for (ChatMessage& m : input->messages) {
+    for (ToolCall& call : m.tool_calls) {
+      if (!call.arguments.is_string()) continue;
+      const std::string& text = call.arguments.get_ref<const std::string&>();
+      ChatJson parsed = ChatJson::parse(text, nullptr, /*allow_exceptions=*/false);
+      if (parsed.is_object()) call.arguments = std::move(parsed);
+    }
+    if (m.role == "assistant" && !m.content && !m.extra.contains("content")) m.content = "";
+  }
+}
+
 }  // namespace qwl

@@ -119,4 +119,13 @@ ChatJson chat_input_to_context(const ChatInput& input);
 // ("messages[2].role: expected a string").
 Result<ChatInput> chat_input_from_json(const ChatJson& context);
 
+// Adapts a conversation from an OpenAI-style request to what the Qwen templates expect, as
+// inference servers do before rendering:
+//   - tool-call arguments sent as a JSON string (OpenAI's "function.arguments") become the JSON
+//     object they encode (Qwen2.5 and QwQ print `arguments | tojson`, which would otherwise
+//     quote the string); a string that is not a JSON object is left as it is;
+//   - an assistant message whose content is null gets "" (Qwen3's and QwQ's templates fail on
+//     null content; for every Qwen template "" renders as null would where null works).
+void normalize_openai_input(ChatInput* input);
+
 }  // namespace qwl

@@ -346,6 +346,26 @@ TEST(ChatTemplate, ChatInputContextShape) {
   EXPECT_EQ(chat_input_to_context(*back), ctx);
 }
 
+TEST(ChatTemplate, NormalizeOpenAiInput) {
+  // An OpenAI-style turn: null content, arguments as a JSON string.
+  auto t = ChatTemplate::parse(
+      "{% for m in messages %}{% if '</think>' in m.content %}T{% endif %}{% for c in "
+      "m.tool_calls %}{{ c.function.arguments | tojson }}{% endfor %}{% endfor %}");
+  ASSERT_TRUE(t.ok());
+  ChatInput input;
+  ChatMessage m;
+  m.role = "assistant";
+  m.tool_calls.push_back(ToolCall{"call_1", "f", ChatJson("{\"city\": \"北京\", \"n\": 2}")});
+  m.tool_calls.push_back(ToolCall{"call_2", "g", ChatJson("not json")});
+  input.messages.push_back(m);
+  EXPECT_FALSE(t->render(input).ok());  // 'in' on a null content fails, as in jinja2
+  normalize_openai_input(&input);
+  EXPECT_EQ(input.messages[0].content, "");
+  auto r = t->render(input);
+  ASSERT_TRUE(r.ok()) << r.status().to_string();
+  EXPECT_EQ(r.value(), "{\"city\": \"北京\", \"n\": 2}\"not json\"");
+}
+
 TEST(ChatTemplate, ChatInputFromJsonErrors) {
   EXPECT_FALSE(chat_input_from_json(ChatJson::array()).ok());
   EXPECT_FALSE(chat_input_from_json({{"tools", nullptr}}).ok());
