@@ -55,6 +55,13 @@ struct MatmulKernel {
   // r0 is a multiple of row_align; thread-safe for disjoint row ranges.
   void (*run)(const TensorView& w, const Act& a, int64_t r0, int64_t r1, float* y,
               int64_t ldy) = nullptr;
+  // The load-time packed layout (see PackedWeight in ops.h), or null where the type has none:
+  // its size, the packing of row panels [panel0, panel1) (row_align rows each) into dst, and
+  // run() over packed bytes (same results, bit for bit).
+  size_t (*packed_bytes)(const TensorView& w) = nullptr;
+  void (*pack)(const TensorView& w, int64_t panel0, int64_t panel1, uint8_t* dst) = nullptr;
+  void (*run_packed)(const TensorView& w, const uint8_t* packed, const Act& a, int64_t r0,
+                     int64_t r1, float* y, int64_t ldy) = nullptr;
 };
 
 // One attention work item: the query heads of KV head `kv_head` for tokens [t0, t1), over the KV

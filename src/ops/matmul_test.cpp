@@ -187,6 +187,42 @@ TEST_P(QuantMatmulTest, IntegerSumsAreExactWithUnitScales) {
   }
 }
 
+// A PackedWeight gives the results of its view, bit for bit, for every shape (partial last
+// panel, K chunks, token tiles); types without a packed layout keep the view.
+TEST_P(MatmulTest, PackedWeightEqualsItsView) {
+  const DType t = type();
+  const bool has_layout = t == DType::kQ4_0 || t == DType::kQ5_0 || t == DType::kQ8_0 ||
+                          t == DType::kQ4_K || t == DType::kQ6_K;
+  for (const Shape& s : {Shape{256, 16, 1}, Shape{896, 37, 1}, Shape{4864, 24, 3},
+                         Shape{1024, 72, 19}, Shape{512, 5, 2}}) {
+    const int64_t bs = block_size(t);
+    const int64_t n_in = (s.n_in + bs - 1) / bs * bs;
+    const Matrix m(t, n_in, s.n_out, 60 + s.n_out);
+    const auto x = test::bell_vector(61, n_in * s.n_tokens, 2.0f);
+    ScopedIsa scoped(isa());
+    ThreadPool pool(2);
+    const PackedWeight packed(m.view, &pool);
+    EXPECT_EQ(packed.packed(), has_layout);
+    EXPECT_EQ(packed.view().data, m.view.data);
+    if (has_layout) {
+      EXPECT_EQ(packed.isa(), isa());
+      EXPECT_GE(packed.packed_bytes(), row_size(t, n_in) * s.n_out);
+    }
+    Scratch scratch;
+    std::vector<float> a(static_cast<size_t>(s.n_tokens * s.n_out));
+    std::vector<float> b(a.size());
+    matmul(m.view, x.data(), s.n_tokens, a.data(), pool, scratch);
+    matmul(packed, x.data(), s.n_tokens, b.data(), pool, scratch);
+    ASSERT_EQ(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)), 0)
+        << n_in << " x " << s.n_out << " T " << s.n_tokens;
+    // Under another level the packed bytes are not used: the view gives the results.
+    ScopedIsa scalar(Isa::kScalar);
+    std::vector<float> c(a.size());
+    matmul(packed, x.data(), s.n_tokens, c.data(), pool, scratch);
+    ASSERT_EQ(c, run_matmul(Isa::kScalar, m.view, x, s.n_tokens, 2));
+  }
+}
+
 // Q4_1, Q5_1, Q3_K and Q5_K have no SIMD kernels: they run the reference at every level.
 const DType kTypes[] = {DType::kF32,  DType::kF16,  DType::kBF16, DType::kQ4_0,
                         DType::kQ5_0, DType::kQ8_0, DType::kQ4_K, DType::kQ6_K};

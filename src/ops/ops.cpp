@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 
@@ -240,35 +241,84 @@ void add_in_place(float* y, const float* x, int64_t n) {
   active_kernels().add(y, x, n);
 }
 
-void matmul(const TensorView& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool,
-            Scratch& scratch) {
-  const Kernels& k = active_kernels();
-  const auto type_index = static_cast<size_t>(w.type);
-  const MatmulKernel* mk = type_index < std::size(k.matmul) && k.matmul[type_index].run != nullptr
-                               ? &k.matmul[type_index]
-                               : nullptr;
-  if (mk == nullptr || n_tokens <= 0) {
-    if (n_tokens > 0) matmul_reference(w, x, n_tokens, y, pool, scratch);
-    return;
-  }
+namespace {
+
+// The kernel of w's type at the active level, or null (reference matmul).
+const MatmulKernel* matmul_kernel(const Kernels& k, DType t) {
+  const auto i = static_cast<size_t>(t);
+  return i < std::size(k.matmul) && k.matmul[i].run != nullptr ? &k.matmul[i] : nullptr;
+}
+
+// The shared body of both matmul overloads; packed is null for the row-major view.
+void matmul_with(const MatmulKernel& mk, const TensorView& w, const uint8_t* packed, const float* x,
+                 int64_t n_tokens, float* y, ThreadPool& pool, Scratch& scratch) {
   const int64_t n_in = w.ne[0];
   const int64_t n_out = w.n_rows();
   QWL_CHECK(n_in % block_size(w.type) == 0, "matmul: row of {} elements is not whole {} blocks",
             n_in, dtype_name(w.type));
   const Act act =
-      act_layout(mk->act, n_tokens, n_in, scratch.get(act_bytes(mk->act, n_tokens, n_in)));
+      act_layout(mk.act, n_tokens, n_in, scratch.get(act_bytes(mk.act, n_tokens, n_in)));
   if (n_tokens >= 4 && pool.size() > 1) {
-    pool.parallel_for(n_tokens, [&](int64_t t0, int64_t t1) { mk->prepare(x, t0, t1, act); });
+    pool.parallel_for(n_tokens, [&](int64_t t0, int64_t t1) { mk.prepare(x, t0, t1, act); });
   } else {
-    mk->prepare(x, 0, n_tokens, act);
+    mk.prepare(x, 0, n_tokens, act);
   }
-  const int64_t align = mk->row_align;
+  // Output rows in whole panels per thread; the split depends on the pool size, but no result
+  // does (each output is computed the same way wherever it lands).
+  const int64_t align = mk.row_align;
   const int64_t units = (n_out + align - 1) / align;
   pool.run([&](int ith, int nth) {
     const int64_t u0 = units * ith / nth;
     const int64_t u1 = units * (ith + 1) / nth;
-    if (u0 < u1) mk->run(w, act, u0 * align, std::min(u1 * align, n_out), y, n_out);
+    if (u0 >= u1) return;
+    const int64_t r0 = u0 * align, r1 = std::min(u1 * align, n_out);
+    if (packed != nullptr) {
+      mk.run_packed(w, packed, act, r0, r1, y, n_out);
+    } else {
+      mk.run(w, act, r0, r1, y, n_out);
+    }
   });
+}
+
+}  // namespace
+
+void matmul(const TensorView& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool,
+            Scratch& scratch) {
+  if (n_tokens <= 0) return;
+  const MatmulKernel* mk = matmul_kernel(active_kernels(), w.type);
+  if (mk == nullptr) return matmul_reference(w, x, n_tokens, y, pool, scratch);
+  matmul_with(*mk, w, nullptr, x, n_tokens, y, pool, scratch);
+}
+
+void matmul(const PackedWeight& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool,
+            Scratch& scratch) {
+  if (!w.packed() || w.isa() != active_isa())
+    return matmul(w.view(), x, n_tokens, y, pool, scratch);
+  if (n_tokens <= 0) return;
+  const MatmulKernel* mk = matmul_kernel(active_kernels(), w.view().type);
+  QWL_CHECK(mk != nullptr && mk->run_packed != nullptr, "packed {} weight without a kernel",
+            dtype_name(w.view().type));
+  matmul_with(*mk, w.view(), w.packed_data(), x, n_tokens, y, pool, scratch);
+}
+
+void PackedWeight::Free::operator()(uint8_t* p) const {
+  std::free(p);
+}
+
+PackedWeight::PackedWeight(const TensorView& w, ThreadPool* pool) : view_(w) {
+  const Isa isa = active_isa();
+  const MatmulKernel* mk = matmul_kernel(kernels_for(isa), w.type);
+  if (mk == nullptr || mk->pack == nullptr || w.ne[0] % block_size(w.type) != 0) return;
+  isa_ = isa;
+  size_ = mk->packed_bytes(w);
+  bytes_.reset(static_cast<uint8_t*>(std::aligned_alloc(64, (size_ + 63) / 64 * 64)));
+  QWL_CHECK(bytes_ != nullptr, "out of memory packing a {} byte weight", size_);
+  const int64_t panels = (w.n_rows() + mk->row_align - 1) / mk->row_align;
+  if (pool != nullptr) {
+    pool->parallel_for(panels, [&](int64_t p0, int64_t p1) { mk->pack(w, p0, p1, bytes_.get()); });
+  } else {
+    mk->pack(w, 0, panels, bytes_.get());
+  }
 }
 
 void get_row(const TensorView& table, int64_t row, float* out) {

@@ -10,10 +10,12 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <vector>
 
 #include "base/thread_pool.h"
+#include "ops/isa.h"
 #include "ops/tensor.h"
 
 namespace qwl::ops {
@@ -54,6 +56,49 @@ class Scratch {
 // type with has_vec_dot(). Activations are first converted to vec_dot_type(w.type), as ggml
 // does, so quantized weights see int8 activations. Output rows are split across the pool.
 void matmul(const TensorView& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool,
+            Scratch& scratch);
+
+// A matmul weight repacked at load time for the kernels of the active ISA level.
+//
+// Packing interleaves each panel of rows (16 with AVX-512, 8 with AVX2) block by block, so a
+// matmul streams the weight once, in order, with plain vector loads instead of gathering 16
+// short row streams and transposing them: decode (one token) runs markedly faster. The packed
+// copy has the size of the original (the last panel is padded with zero rows) and is owned by
+// this object; the view it was made from must stay valid too (it is used for types and levels
+// without a packed layout, and if the active level changes after packing). matmul() gives the
+// same results, bit for bit, on a PackedWeight as on its view.
+//
+// Packed layouts exist for Q4_0, Q5_0, Q8_0, Q4_K and Q6_K at the AVX2 and AVX-512 levels; other
+// types and the scalar level keep the view only (packed() is false). Immutable after
+// construction, so thread-safe to share.
+class PackedWeight {
+ public:
+  PackedWeight() = default;
+  // Packs w for the active ISA level, splitting the work over pool if one is given.
+  explicit PackedWeight(const TensorView& w, ThreadPool* pool = nullptr);
+  PackedWeight(PackedWeight&&) noexcept = default;
+  PackedWeight& operator=(PackedWeight&&) noexcept = default;
+  PackedWeight(const PackedWeight&) = delete;
+  PackedWeight& operator=(const PackedWeight&) = delete;
+
+  const TensorView& view() const { return view_; }
+  bool packed() const { return bytes_ != nullptr; }
+  Isa isa() const { return isa_; }  // the level the bytes were packed for
+  const uint8_t* packed_data() const { return bytes_.get(); }
+  size_t packed_bytes() const { return size_; }
+
+ private:
+  struct Free {
+    void operator()(uint8_t* p) const;
+  };
+  TensorView view_;
+  Isa isa_ = Isa::kScalar;
+  std::unique_ptr<uint8_t[], Free> bytes_;
+  size_t size_ = 0;
+};
+
+// matmul over a packed weight: the contract and the results of matmul(w.view(), ...).
+void matmul(const PackedWeight& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool,
             Scratch& scratch);
 
 // Copies row `row` of an embedding table (any dequantizable type) to out as floats.
