@@ -181,7 +181,9 @@ INSTANTIATE_TEST_SUITE_P(Templates, ConversationGolden,
                                            "deepseek-ai-DeepSeek-R1-Distill-Qwen-32B.jinja",
                                            "NousResearch-Hermes-2-Pro-Llama-3-8B-tool_use.jinja",
                                            "meta-llama-Llama-3.1-8B-Instruct.jinja",
-                                           "mistralai-Mistral-Nemo-Instruct-2407.jinja"),
+                                           "mistralai-Mistral-Nemo-Instruct-2407.jinja",
+                                           "meetkai-functionary-medium-v3.1.jinja",
+                                           "llama-cpp-deepseek-r1.jinja"),
                          [](const ::testing::TestParamInfo<std::string>& info) {
                            std::string n = info.param.substr(0, info.param.size() - 6);
                            for (char& c : n)

@@ -28,6 +28,21 @@ std::string soft_str(const Value& v) {
   return v.is_string() ? v.str() : py_str(v);
 }
 
+// A filter result that is Markup when its input was (markupsafe's wrapped str methods).
+Value like(const Value& input, std::string text) {
+  return input.is_markup() ? Value::markup(std::move(text)) : Value(std::move(text));
+}
+
+// markupsafe's escape(x) as a Value: Markup stays, anything else is str()-ed and escaped.
+Value escape_value(const Value& v) {
+  if (v.is_markup()) return v;
+  return Value::markup(html_escape(soft_str(v)));
+}
+
+Value generator(List items, std::string name = "generator") {
+  return make_iterator(IteratorObject::Flavor::kGenerator, std::move(name), std::move(items));
+}
+
 int64_t int_arg(Interpreter& in, const Value& v, std::string_view what) {
   if (v.is_int()) return v.as_int();
   if (v.is_bool()) return v.as_bool() ? 1 : 0;
@@ -326,32 +341,6 @@ void sort_values(Interpreter& in, std::vector<std::pair<Value, Value>>* keyed, b
   });
 }
 
-std::string html_escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&#34;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out.push_back(c);
-    }
-  }
-  return out;
-}
-
 // Python's int(str, base): optional sign, surrounding whitespace, underscores between digits,
 // a 0b/0o/0x prefix matching the base (or any with base 0).
 std::optional<int64_t> parse_py_int(const std::string& text, int base) {
@@ -625,7 +614,10 @@ std::string apply_spec(Interpreter& in, const Value& v, const std::string& spec_
   return pad_text(sign + body, s.width, fill, align);
 }
 
-std::string str_format(Interpreter& in, const std::string& fmt_text, const Args& args) {
+// str.format; with escape (Markup.format), each field's text is HTML-escaped unless its value
+// is Markup.
+std::string str_format(Interpreter& in, const std::string& fmt_text, const Args& args,
+                       bool escape) {
   std::string out;
   size_t auto_index = 0;
   size_t i = 0;
@@ -713,7 +705,10 @@ std::string str_format(Interpreter& in, const std::string& fmt_text, const Args&
     } else if (conversion != '\0') {
       in.fail(fmt::format("Unknown conversion specifier {}", conversion));
     }
-    out += apply_spec(in, v, spec);
+    if (escape && v.is_markup() && !spec.empty())
+      in.fail("Unsupported format specification for Markup.");
+    std::string field_text = apply_spec(in, v, spec);
+    out += escape && !v.is_markup() ? html_escape(field_text) : field_text;
     in.check_size(out.size());
   }
   return out;
@@ -721,7 +716,35 @@ std::string str_format(Interpreter& in, const std::string& fmt_text, const Args&
 
 }  // namespace
 
-std::string printf_format(Interpreter& in, const std::string& f, const Value& args_value) {
+std::string html_escape(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&#34;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out.push_back(c);
+    }
+  }
+  return out;
+}
+
+std::string printf_format(Interpreter& in, const std::string& f, const Value& args_value,
+                          bool escape_args) {
   List args;
   const Dict* mapping = nullptr;
   if (args_value.is_tuple()) {
@@ -804,6 +827,8 @@ std::string printf_format(Interpreter& in, const std::string& f, const Value& ar
       case 'r':
       case 'a': {
         body = conv == 's' ? soft_str(v) : py_repr(v);
+        // Markup % args: each argument is escaped unless it is Markup itself.
+        if (escape_args && !(conv == 's' && v.is_markup())) body = html_escape(body);
         if (precision >= 0) {
           std::vector<size_t> off = utf8_offsets(body);
           if (static_cast<size_t>(precision) + 1 < off.size()) body.resize(off[precision]);
@@ -942,10 +967,62 @@ bool has_method(const Value& receiver, const std::string& name) {
   return false;
 }
 
+namespace {
+
+// Methods of a Markup string (markupsafe 2.1): most str methods escape their string arguments
+// and return Markup; split & co return lists of Markup; join and format escape what they
+// insert.
+Value call_markup_method(Interpreter& in, const Value& recv, const std::string& name, Args& args) {
+  static const std::unordered_set<std::string> kWrapped = {
+      "capitalize", "title",  "lower",  "upper", "replace",  "ljust", "rjust",
+      "lstrip",     "rstrip", "center", "strip", "swapcase", "zfill"};
+  Value plain(recv.str());
+  auto escape_args = [&]() {
+    for (auto& a : args.positional)
+      if (a.is_string()) a = escape_value(a);
+    for (auto& [k, a] : args.keyword)
+      if (a.is_string()) a = escape_value(a);
+  };
+  auto all_markup = [](const Value& r) {
+    List out;
+    for (const auto& x : r.items()) out.push_back(Value::markup(x.str()));
+    return out;
+  };
+  if (kWrapped.count(name)) {
+    escape_args();
+    Value r = call_method(in, plain, name, args);
+    return r.is_string() ? Value::markup(r.str()) : r;
+  }
+  if (name == "split" || name == "rsplit" || name == "splitlines")
+    return Value(all_markup(call_method(in, plain, name, args)));
+  if (name == "partition" || name == "rpartition") {
+    escape_args();
+    return Value::tuple(all_markup(call_method(in, plain, name, args)));
+  }
+  if (name == "join") {
+    auto slots = in.bind({"join", {"seq"}}, args);
+    if (!slots[0]) in.fail("join() takes exactly one argument (0 given)");
+    std::string out;
+    bool first = true;
+    for (const auto& item : in.iterate(*slots[0])) {
+      if (!first) out += recv.str();
+      first = false;
+      out += escape_value(item).str();
+      in.check_size(out.size());
+    }
+    return Value::markup(std::move(out));
+  }
+  if (name == "format") return Value::markup(str_format(in, recv.str(), args, true));
+  return call_method(in, plain, name, args);
+}
+
+}  // namespace
+
 Value call_method(Interpreter& in, const Value& recv, const std::string& name, Args& args) {
   if (unsafe_methods().count(name) && (recv.is_list() || recv.is_dict()))
     in.fail(fmt::format("access to attribute '{}' of '{}' object is unsafe.", name,
                         py_type_name(recv)));
+  if (recv.is_markup()) return call_markup_method(in, recv, name, args);
   Value none = Value::none();
   if (recv.is_object()) {
     Object* o = recv.object().get();
@@ -993,7 +1070,7 @@ Value call_method(Interpreter& in, const Value& recv, const std::string& name, A
         out.push_back(v);
       }
     }
-    return Value(std::move(out));
+    return make_iterator(IteratorObject::Flavor::kView, "dict_" + name, std::move(out));
   }
   if (recv.is_sequence_like()) {
     if (name == "copy") return recv;
@@ -1115,7 +1192,7 @@ Value call_method(Interpreter& in, const Value& recv, const std::string& name, A
     }
     return Value(std::move(out));
   }
-  if (name == "format") return Value(str_format(in, s, args));
+  if (name == "format") return Value(str_format(in, s, args, false));
   if (name == "center" || name == "ljust" || name == "rjust") {
     auto slots = in.bind({name, {"width", "fillchar"}}, args);
     if (!slots[0]) in.fail(fmt::format("{}() takes at least 1 argument", name));
@@ -1221,7 +1298,11 @@ Value call_builtin(Interpreter& in, const std::string& name, Args& args) {
               TemplateError::Kind::kLimit);
     List items;
     for (int64_t i = start; step > 0 ? i < stop : i > stop; i += step) items.push_back(Value(i));
-    return Value(std::move(items));
+    auto r = make_object<IteratorObject>(IteratorObject::Flavor::kRange, "range", std::move(items));
+    r->range_start = start;
+    r->range_stop = stop;
+    r->range_step = step;
+    return Value(std::shared_ptr<Object>(std::move(r)));
   }
   if (name == "dict") {
     Dict d;
@@ -1327,7 +1408,7 @@ Value sort_key(Interpreter& in, const Value& item, const Value& attribute, bool 
 Value select_or_reject(Interpreter& in, const Value& value, Args& args, bool select,
                        bool lookup_attr) {
   List out;
-  if (!value.truthy()) return Value(std::move(out));
+  if (!value.truthy()) return generator(std::move(out));
   size_t off = 0;
   Value attr;
   if (lookup_attr) {
@@ -1351,7 +1432,7 @@ Value select_or_reject(Interpreter& in, const Value& value, Args& args, bool sel
     bool ok = has_test ? in.apply_test(test_name, subject, test_args) : subject.truthy();
     if (ok == select) out.push_back(item);
   }
-  return Value(std::move(out));
+  return generator(std::move(out));
 }
 
 }  // namespace
@@ -1408,25 +1489,27 @@ Value builtin_filter(Interpreter& in, const std::string& name, const Value& v, A
         if (v.is_object() && v.object()->type() == Object::Type::kLoop)
           return Value(
               static_cast<int64_t>(static_cast<LoopObject*>(v.object().get())->items->size()));
+        if (IteratorObject* it = as_iterator(v); it && it->has_length())
+          return Value(static_cast<int64_t>(it->items.size()));
         in.fail(fmt::format("object of type '{}' has no len()", py_type_name(v)));
     }
   }
-  if (name == "string") return Value(soft_str(v));
-  if (name == "safe") return v.is_undefined() ? v : Value(soft_str(v));
-  if (name == "e" || name == "escape" || name == "forceescape")
-    return Value(html_escape(soft_str(v)));
-  if (name == "upper") return Value(py_upper(soft_str(v)));
-  if (name == "lower") return Value(py_lower(soft_str(v)));
-  if (name == "capitalize") return Value(py_capitalize(soft_str(v)));
+  if (name == "string") return v.is_markup() ? v : Value(soft_str(v));
+  if (name == "safe") return v.is_markup() ? v : Value::markup(soft_str(v));
+  if (name == "e" || name == "escape") return escape_value(v);
+  if (name == "forceescape") return Value::markup(html_escape(soft_str(v)));
+  if (name == "upper") return like(v, py_upper(soft_str(v)));
+  if (name == "lower") return like(v, py_lower(soft_str(v)));
+  if (name == "capitalize") return like(v, py_capitalize(soft_str(v)));
   if (name == "title") return Value(jinja_title(soft_str(v)));
   if (name == "trim") {
     auto slots = in.bind({"trim", {"chars"}}, args);
     std::optional<std::string> chars;
     if (slots[0] && !slots[0]->is_none()) {
       if (!slots[0]->is_string()) in.fail("strip arg must be None or str");
-      chars = slots[0]->str();
+      chars = v.is_markup() ? escape_value(*slots[0]).str() : slots[0]->str();
     }
-    return Value(py_strip(soft_str(v), chars, true, true));
+    return like(v, py_strip(soft_str(v), chars, true, true));
   }
   if (name == "replace") {
     auto slots = in.bind({"replace", {"old", "new", "count"}}, args);
@@ -1457,25 +1540,34 @@ Value builtin_filter(Interpreter& in, const std::string& name, const Value& v, A
     return Value(std::move(out));
   }
   if (name == "first") {
+    if (IteratorObject* it = as_iterator(v);
+        it && it->flavor == IteratorObject::Flavor::kGenerator) {
+      if (it->pos >= it->items.size())
+        return Value::undefined("No first item, sequence was empty.");
+      return it->items[it->pos++];  // next(iter(generator)) consumes one item
+    }
     List items = in.iterate(v);
     if (items.empty()) return Value::undefined("No first item, sequence was empty.");
     return items.front();
   }
   if (name == "last") {
     if (v.is_undefined()) return Value::undefined("No last item, sequence was empty.");
-    if (!v.is_string() && !v.is_sequence_like() && !v.is_dict())
+    IteratorObject* it = as_iterator(v);
+    if (!v.is_string() && !v.is_sequence_like() && !v.is_dict() &&
+        !(it && it->flavor != IteratorObject::Flavor::kGenerator))
       in.fail(fmt::format("'{}' object is not reversible", py_type_name(v)));
     List items = in.iterate(v);
     if (items.empty()) return Value::undefined("No last item, sequence was empty.");
+    if (v.is_markup()) return Value::markup(items.back().str());
     return items.back();
   }
   if (name == "list") return Value(in.iterate(v));
   if (name == "items") {
     List out;
-    if (v.is_undefined()) return Value(std::move(out));
+    if (v.is_undefined()) return generator(std::move(out));
     if (!v.is_dict()) in.fail("Can only get item pairs from a mapping.");
     for (const auto& [k, val] : v.dict().entries) out.push_back(Value::tuple({k, val}));
-    return Value(std::move(out));
+    return generator(std::move(out));
   }
   if (name == "reverse") {
     if (v.is_string()) {
@@ -1483,13 +1575,19 @@ Value builtin_filter(Interpreter& in, const std::string& name, const Value& v, A
       std::vector<size_t> off = utf8_offsets(v.str());
       std::string out;
       for (size_t i = cps.size(); i-- > 0;) out.append(v.str(), off[i], off[i + 1] - off[i]);
-      return Value(std::move(out));
+      return like(v, std::move(out));
     }
-    if (!v.is_undefined() && !v.is_sequence_like() && !v.is_dict())
-      in.fail("argument must be iterable");
+    // reversed(value) where Python can, else list(value) reversed.
+    IteratorObject* it = as_iterator(v);
+    bool reversible = v.is_sequence_like() || v.is_dict() ||
+                      (it && it->flavor != IteratorObject::Flavor::kGenerator);
+    if (!v.is_undefined() && !reversible && !it) in.fail("argument must be iterable");
     List items = in.iterate(v);
     std::reverse(items.begin(), items.end());
-    return Value(std::move(items));
+    if (!reversible) return Value(std::move(items));
+    return generator(std::move(items), v.is_list()   ? "list_reverseiterator"
+                                       : v.is_dict() ? "dict_reversekeyiterator"
+                                                     : "reversed");
   }
   if (name == "sort") {
     auto slots = in.bind({"sort", {"reverse", "case_sensitive", "attribute"}}, args);
@@ -1548,7 +1646,7 @@ Value builtin_filter(Interpreter& in, const std::string& name, const Value& v, A
         out.push_back(item);
       }
     }
-    return Value(std::move(out));
+    return generator(std::move(out));
   }
   if (name == "min" || name == "max") {
     auto slots = in.bind({name, {"case_sensitive", "attribute"}}, args);
@@ -1627,7 +1725,7 @@ Value builtin_filter(Interpreter& in, const std::string& name, const Value& v, A
         if (!dflt.is_none() && x.is_undefined()) x = dflt;
         out.push_back(std::move(x));
       }
-      return Value(std::move(out));
+      return generator(std::move(out));
     }
     if (args.positional.empty()) in.fail("map requires a filter argument");
     if (!args.positional[0].is_string()) in.fail("map: the filter name must be a string");
@@ -1639,7 +1737,7 @@ Value builtin_filter(Interpreter& in, const std::string& name, const Value& v, A
       in.count_iteration();
       out.push_back(in.apply_filter(filter, item, rest));
     }
-    return Value(std::move(out));
+    return generator(std::move(out));
   }
   if (name == "select" || name == "reject")
     return select_or_reject(in, v, args, name == "select", false);
@@ -1669,7 +1767,7 @@ Value builtin_filter(Interpreter& in, const std::string& name, const Value& v, A
           while (static_cast<int64_t>(tmp.size()) < n) tmp.push_back(fill);
         out.push_back(Value(std::move(tmp)));
       }
-      return Value(std::move(out));
+      return generator(std::move(out));
     }
     int64_t length = static_cast<int64_t>(items.size());
     int64_t per = length / n;
@@ -1683,7 +1781,7 @@ Value builtin_filter(Interpreter& in, const std::string& name, const Value& v, A
       if (!fill.is_none() && k >= extra) tmp.push_back(fill);
       out.push_back(Value(std::move(tmp)));
     }
-    return Value(std::move(out));
+    return generator(std::move(out));
   }
   if (name == "int") {
     auto slots = in.bind({"int", {"default", "base"}}, args);
@@ -1771,7 +1869,7 @@ Value builtin_filter(Interpreter& in, const std::string& name, const Value& v, A
     auto slots = in.bind({"center", {"width"}}, args);
     int64_t width = slots[0] ? int_arg(in, *slots[0], "width") : 80;
     if (width > static_cast<int64_t>(in.env().limits.max_output_bytes)) in.check_size(width);
-    return Value(pad_text(soft_str(v), width, ' ', 'c'));
+    return like(v, pad_text(soft_str(v), width, ' ', 'c'));
   }
   if (name == "indent") {
     auto slots = in.bind({"indent", {"width", "first", "blank"}}, args);
@@ -1804,7 +1902,7 @@ Value builtin_filter(Interpreter& in, const std::string& name, const Value& v, A
     }
     if (first) rv = indention + rv;
     in.check_size(rv.size());
-    return Value(std::move(rv));
+    return like(v, std::move(rv));
   }
   if (name == "truncate") {
     auto slots = in.bind({"truncate", {"length", "killwords", "end", "leeway"}}, args);
@@ -1821,10 +1919,11 @@ Value builtin_filter(Interpreter& in, const std::string& name, const Value& v, A
     int64_t n = static_cast<int64_t>(off.size()) - 1;
     if (n <= length + leeway) return v;
     std::string head = s.substr(0, off[static_cast<size_t>(length - end_len)]);
-    if (killwords) return Value(head + end);
+    if (v.is_markup()) end = html_escape(end);
+    if (killwords) return like(v, head + end);
     size_t sp = head.rfind(' ');
     if (sp != std::string::npos) head.resize(sp);
-    return Value(head + end);
+    return like(v, head + end);
   }
   if (name == "wordcount") {
     std::string s = soft_str(v);
@@ -1848,7 +1947,8 @@ Value builtin_filter(Interpreter& in, const std::string& name, const Value& v, A
     } else {
       fargs = Value::tuple(args.positional);
     }
-    return Value(printf_format(in, soft_str(v), fargs));
+    if (v.is_markup()) return Value::markup(printf_format(in, v.str(), fargs, true));
+    return Value(printf_format(in, soft_str(v), fargs, false));
   }
   if (name == "attr") {
     auto slots = in.bind({"attr", {"name"}}, args);
@@ -1898,10 +1998,14 @@ bool builtin_test(Interpreter& in, const std::string& name, const Value& v, Args
   if (name == "number") return v.is_number();
   if (name == "string") return v.is_string();
   if (name == "mapping") return v.is_dict();
-  if (name == "sequence")
-    return v.is_string() || v.is_sequence_like() || v.is_dict() || v.is_undefined();
+  if (name == "sequence") {
+    IteratorObject* it = as_iterator(v);
+    return v.is_string() || v.is_sequence_like() || v.is_dict() || v.is_undefined() ||
+           (it && it->flavor == IteratorObject::Flavor::kRange);
+  }
   if (name == "iterable")
-    return v.is_string() || v.is_sequence_like() || v.is_dict() || v.is_undefined();
+    return v.is_string() || v.is_sequence_like() || v.is_dict() || v.is_undefined() ||
+           as_iterator(v) != nullptr;
   if (name == "callable") {
     if (v.is_undefined()) return true;
     if (!v.is_object()) return false;
@@ -1909,7 +2013,7 @@ bool builtin_test(Interpreter& in, const std::string& name, const Value& v, Args
     return t == Object::Type::kMacro || t == Object::Type::kBuiltin || t == Object::Type::kMethod ||
            t == Object::Type::kJoiner || t == Object::Type::kLoop;
   }
-  if (name == "escaped") return false;
+  if (name == "escaped") return v.is_markup();
   if (name == "lower" || name == "upper") {
     Args none_args;
     std::string s = soft_str(v);

@@ -64,6 +64,41 @@ std::string LoopObject::describe() const {
   return fmt::format("<LoopContext {}/{}>", index0 + 1, items->size());
 }
 
+std::string IteratorObject::describe() const {
+  switch (flavor) {
+    case Flavor::kGenerator:
+      return fmt::format("<{} object>", name);
+    case Flavor::kRange:
+      if (range_step == 1) return fmt::format("range({}, {})", range_start, range_stop);
+      return fmt::format("range({}, {}, {})", range_start, range_stop, range_step);
+    case Flavor::kView:
+      break;
+  }
+  std::string out = name + "([";
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i) out += ", ";
+    py_repr_append(items[i], &out);
+  }
+  return out + "])";
+}
+
+List IteratorObject::take_all() {
+  if (flavor != Flavor::kGenerator) return items;
+  List rest(items.begin() + static_cast<std::ptrdiff_t>(pos), items.end());
+  pos = items.size();
+  return rest;
+}
+
+Value make_iterator(IteratorObject::Flavor flavor, std::string name, List items) {
+  return Value(std::shared_ptr<Object>(
+      make_object<IteratorObject>(flavor, std::move(name), std::move(items))));
+}
+
+IteratorObject* as_iterator(const Value& v) {
+  if (!v.is_object() || v.object()->type() != Object::Type::kIterator) return nullptr;
+  return static_cast<IteratorObject*>(v.object().get());
+}
+
 // ---- errors and limits --------------------------------------------------------------------
 
 void Interpreter::fail(const std::string& message, TemplateError::Kind kind) const {
@@ -353,7 +388,9 @@ Value Interpreter::eval(const Expr& e, const std::shared_ptr<Frame>& frame) {
         for (int i = 0; i < 3; ++i)
           parts[i] = key.children[i] ? eval(*key.children[i], frame) : Value::none();
         pos_ = e.pos;
-        return slice(obj, parts[0], parts[1], parts[2]);
+        bool lenient = is_constant(*e.children[0]);
+        for (const auto& part : key.children) lenient = lenient && (!part || is_constant(*part));
+        return slice(obj, parts[0], parts[1], parts[2], lenient);
       }
       Value k = eval(key, frame);
       pos_ = e.pos;
@@ -526,6 +563,13 @@ Value Interpreter::eval_binary(const Expr& e, const Value& a, const Value& b) {
       }
       if (numbers) return Value(a.to_double() + b.to_double());
       if (a.is_string() && b.is_string()) {
+        if (a.is_markup() || b.is_markup()) {
+          // markupsafe: the plain operand is HTML-escaped, the result is Markup.
+          std::string r = (a.is_markup() ? a.str() : html_escape(a.str())) +
+                          (b.is_markup() ? b.str() : html_escape(b.str()));
+          check_size(r.size());
+          return Value::markup(std::move(r));
+        }
         check_size(a.str().size() + b.str().size());
         return Value(a.str() + b.str());
       }
@@ -573,7 +617,7 @@ Value Interpreter::eval_binary(const Expr& e, const Value& a, const Value& b) {
         std::string r;
         r.reserve(s.size() * static_cast<size_t>(n));
         for (int64_t i = 0; i < n; ++i) r += s;
-        return Value(std::move(r));
+        return seq->is_markup() ? Value::markup(std::move(r)) : Value(std::move(r));
       }
       const List& items = seq->items();
       if (!items.empty())
@@ -590,7 +634,10 @@ Value Interpreter::eval_binary(const Expr& e, const Value& a, const Value& b) {
       return Value(a.to_double() / b.to_double());
     case BinOp::kFloorDiv:
     case BinOp::kMod:
-      if (op == BinOp::kMod && a.is_string()) return Value(printf_format(*this, a.str(), b));
+      if (op == BinOp::kMod && a.is_string()) {
+        if (a.is_markup()) return Value::markup(printf_format(*this, a.str(), b, true));
+        return Value(printf_format(*this, a.str(), b, false));
+      }
       if (!numbers) type_error();
       if (ints) {
         int64_t x = as_int_value(a);
@@ -668,6 +715,17 @@ bool Interpreter::eval_compare(CmpOp op, const Value& a, const Value& b) {
         found = b.dict().find(a) != nullptr;
       } else if (b.is_undefined()) {
         found = false;
+      } else if (IteratorObject* it = as_iterator(b)) {
+        // A generator is consumed up to the item found, as Python's "in" does.
+        size_t start = it->flavor == IteratorObject::Flavor::kGenerator ? it->pos : 0;
+        for (size_t i = start; i < it->items.size(); ++i) {
+          if (py_equal(it->items[i], a)) {
+            found = true;
+            if (it->flavor == IteratorObject::Flavor::kGenerator) it->pos = i + 1;
+            break;
+          }
+        }
+        if (!found && it->flavor == IteratorObject::Flavor::kGenerator) it->pos = it->items.size();
       } else if (b.is_object() && b.object()->type() == Object::Type::kNamespace) {
         fail("argument of type 'Namespace' is not iterable");
       } else {
@@ -798,6 +856,14 @@ Value Interpreter::getitem(const Value& obj, const Value& key) {
     if (key.is_string()) return getattr(obj, key.str());
     return missing_element(obj, key);
   }
+  if (IteratorObject* it = as_iterator(obj);
+      it && it->flavor == IteratorObject::Flavor::kRange && (key.is_int() || key.is_bool())) {
+    int64_t i = as_int_value(key);
+    int64_t n = static_cast<int64_t>(it->items.size());
+    if (i < 0) i += n;
+    if (i < 0 || i >= n) return missing_element(obj, key);
+    return it->items[static_cast<size_t>(i)];
+  }
   if (obj.is_sequence_like() || obj.is_string()) {
     if (key.is_int() || key.is_bool()) {
       int64_t i = as_int_value(key);
@@ -806,7 +872,8 @@ Value Interpreter::getitem(const Value& obj, const Value& key) {
         int64_t n = static_cast<int64_t>(off.size()) - 1;
         if (i < 0) i += n;
         if (i < 0 || i >= n) return missing_element(obj, key);
-        return Value(obj.str().substr(off[i], off[i + 1] - off[i]));
+        std::string ch = obj.str().substr(off[i], off[i + 1] - off[i]);
+        return obj.is_markup() ? Value::markup(std::move(ch)) : Value(std::move(ch));
       }
       const List& items = obj.items();
       int64_t n = static_cast<int64_t>(items.size());
@@ -844,19 +911,22 @@ Value Interpreter::get_attribute_path(const Value& obj, const Value& attribute) 
   return cur;
 }
 
-Value Interpreter::slice(const Value& obj, const Value& start, const Value& stop,
-                         const Value& step) {
+Value Interpreter::slice(const Value& obj, const Value& start, const Value& stop, const Value& step,
+                         bool lenient) {
   if (obj.is_undefined()) fail_undefined(obj);
-  if (!obj.is_string() && !obj.is_sequence_like())
-    return Value::undefined(fmt::format("'{}' object is not subscriptable", py_type_name(obj)));
-  // A bad index type is a TypeError inside obj[...], which jinja2's getitem turns into
-  // Undefined; an Undefined index fails (as it does in jinja2).
+  auto type_error = [&](std::string message) -> Value {
+    if (lenient) return Value::undefined(std::move(message));
+    fail(message);
+  };
+  if (IteratorObject* it = as_iterator(obj); it && it->flavor == IteratorObject::Flavor::kRange)
+    return slice(Value(it->items), start, stop, step, lenient);  // Python gives a range
+  if (!obj.is_string() && !obj.is_sequence_like()) {
+    if (obj.is_dict()) return type_error("unhashable type: 'slice'");
+    return type_error(fmt::format("'{}' object is not subscriptable", py_type_name(obj)));
+  }
   for (const Value* v : {&start, &stop, &step}) {
-    if (v->is_undefined())
-      fail("slice indices must be integers or None or have an __index__ method");
     if (!v->is_none() && !v->is_int() && !v->is_bool())
-      return Value::undefined(
-          fmt::format("slice indices must be integers or None, not {}", py_type_name(*v)));
+      return type_error("slice indices must be integers or None or have an __index__ method");
   }
   auto index_of = [&](const Value& v) -> std::optional<int64_t> {
     if (v.is_none()) return std::nullopt;
@@ -897,10 +967,13 @@ Value Interpreter::slice(const Value& obj, const Value& start, const Value& stop
   }
   if (obj.is_string()) {
     const std::string& s = obj.str();
-    if (st == 1 && !idx.empty()) return Value(s.substr(off[lo], off[hi] - off[lo]));
     std::string r;
-    for (int64_t i : idx) r.append(s, off[i], off[i + 1] - off[i]);
-    return Value(std::move(r));
+    if (st == 1 && !idx.empty()) {
+      r = s.substr(off[lo], off[hi] - off[lo]);
+    } else {
+      for (int64_t i : idx) r.append(s, off[i], off[i + 1] - off[i]);
+    }
+    return obj.is_markup() ? Value::markup(std::move(r)) : Value(std::move(r));
   }
   List r;
   for (int64_t i : idx) r.push_back(obj.items()[static_cast<size_t>(i)]);
@@ -931,11 +1004,34 @@ List Interpreter::iterate(const Value& v) {
       return chars;
     }
     default:
+      if (IteratorObject* it = as_iterator(v)) return it->take_all();
       fail(fmt::format("'{}' object is not iterable", py_type_name(v)));
   }
 }
 
 // ---- calls --------------------------------------------------------------------------------
+
+bool Interpreter::is_constant(const Expr& e) {
+  switch (e.kind) {
+    case ExprKind::kLiteral:
+      return true;
+    case ExprKind::kList:
+    case ExprKind::kTuple:
+    case ExprKind::kDict:
+    case ExprKind::kUnary:
+    case ExprKind::kBinary:
+    case ExprKind::kConcat:
+    case ExprKind::kNot:
+    case ExprKind::kAnd:
+    case ExprKind::kOr:
+    case ExprKind::kCompare:
+      for (const auto& c : e.children)
+        if (!c || !is_constant(*c)) return false;
+      return true;
+    default:
+      return false;
+  }
+}
 
 std::vector<std::optional<Value>> Interpreter::bind(const Signature& sig, Args& args) {
   std::vector<std::optional<Value>> slots(sig.names.size());

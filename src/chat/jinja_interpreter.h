@@ -106,8 +106,15 @@ class Interpreter {
   [[noreturn]] void binary_type_error(BinOp op, const Value& a, const Value& b) const;
   bool eval_compare(CmpOp op, const Value& a, const Value& b);
   Args eval_args(const CallArgs& a, const std::shared_ptr<Frame>& frame);
-  Value slice(const Value& obj, const Value& start, const Value& stop, const Value& step);
+  // obj[start:stop:step]. `lenient`: the subscript is made of constants, which jinja2 folds at
+  // compile time through its getitem (a TypeError gives Undefined); otherwise it is a plain
+  // Python subscript and a TypeError is an error.
+  Value slice(const Value& obj, const Value& start, const Value& stop, const Value& step,
+              bool lenient);
   void append(std::string* out, std::string_view text);
+  // Whether jinja2 would fold `e` to a constant at compile time (literals and operators on
+  // literals).
+  static bool is_constant(const Expr& e);
 
  public:
   // Calls a macro (or a call block's caller) with bound arguments; renders its body.
@@ -182,6 +189,32 @@ class LoopObject : public Object {
   Value last_changed;
 };
 
+// Python iterables that are not lists: generators returned by filters (map, select, unique,
+// batch, reverse, ...: iterated once, no length, always true), dict views (items(), keys(),
+// values(): a length, not subscriptable, reusable) and range objects (a length, subscriptable).
+class IteratorObject : public Object {
+ public:
+  enum class Flavor { kGenerator, kView, kRange };
+  IteratorObject(Flavor flavor, std::string name, List items)
+      : flavor(flavor), name(std::move(name)), items(std::move(items)) {}
+  Type type() const override { return Type::kIterator; }
+  std::string describe() const override;
+  bool truthy() const override { return flavor == Flavor::kGenerator || !items.empty(); }
+  std::string_view type_name() const override { return name; }
+  bool has_length() const { return flavor != Flavor::kGenerator; }
+  // The items not yet consumed (a generator's are consumed once iterated).
+  List take_all();
+  Flavor flavor;
+  std::string name;  // "generator", "list_reverseiterator", "dict_items", "range", ...
+  List items;
+  size_t pos = 0;
+  int64_t range_start = 0, range_stop = 0, range_step = 1;  // kRange, for describe()
+};
+
+Value make_iterator(IteratorObject::Flavor flavor, std::string name, List items);
+// The IteratorObject in `v`, or null.
+IteratorObject* as_iterator(const Value& v);
+
 class CyclerObject : public Object {
  public:
   Type type() const override { return Type::kCycler; }
@@ -211,7 +244,11 @@ Value call_builtin(Interpreter& in, const std::string& name, Args& args);
 // strftime_now).
 const std::vector<std::string>& builtin_globals();
 
-// Python's str % args and the format filter.
-std::string printf_format(Interpreter& in, const std::string& fmt, const Value& args);
+// Python's str % args and the format filter; with escape_args (Markup % args), string
+// conversions of the arguments are HTML-escaped.
+std::string printf_format(Interpreter& in, const std::string& fmt, const Value& args,
+                          bool escape_args);
+// markupsafe's escape(): & < > ' " as HTML entities.
+std::string html_escape(std::string_view s);
 
 }  // namespace qwl::jinja

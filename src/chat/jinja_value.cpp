@@ -52,6 +52,10 @@ Value::Value(List items)
 Value::Value(Dict d)
     : v_(std::shared_ptr<const Dict>(new Dict(std::move(d)), detail::DeferredDeleter())) {}
 
+Value Value::markup(std::string s) {
+  return Value(MarkupStr{std::make_shared<const std::string>(std::move(s))});
+}
+
 Value Value::tuple(List items) {
   return Value(
       Tuple{std::shared_ptr<const List>(new List(std::move(items)), detail::DeferredDeleter())});
@@ -99,7 +103,7 @@ bool Value::truthy() const {
     case Kind::kDict:
       return dict().size() != 0;
     case Kind::kObject:
-      return true;
+      return object()->truthy();
   }
   return false;
 }
@@ -565,7 +569,9 @@ void repr_at(const Value& v, std::string* out, int depth) {
       out->append(py_float_repr(v.as_float()));
       return;
     case Kind::kString:
+      if (v.is_markup()) out->append("Markup(");
       repr_string_append(v.str(), out);
+      if (v.is_markup()) out->push_back(')');
       return;
     case Kind::kList:
       out->push_back('[');
@@ -640,6 +646,7 @@ std::string_view py_type_name(const Value& v) {
     case Kind::kDict:
       return "dict";
     case Kind::kObject:
+      if (!v.object()->type_name().empty()) return v.object()->type_name();
       switch (v.object()->type()) {
         case Object::Type::kNamespace:
           return "Namespace";

@@ -42,6 +42,11 @@ struct None {};
 struct Tuple {
   std::shared_ptr<const List> items;
 };
+// A markupsafe.Markup string (what |safe and |e return): text that concatenation with plain
+// strings escapes as HTML ("'<b>'|safe + '<'" is "<b>&lt;"). Kind kString.
+struct MarkupStr {
+  std::shared_ptr<const std::string> text;
+};
 
 enum class Kind : uint8_t {
   kUndefined,
@@ -72,8 +77,13 @@ class Value {
   Value(Dict d);                                          // NOLINT
   Value(std::shared_ptr<Object> o) : v_(std::move(o)) {}  // NOLINT
   static Value tuple(List items);
+  static Value markup(std::string s);
 
-  Kind kind() const { return static_cast<Kind>(v_.index()); }
+  Kind kind() const {
+    size_t i = v_.index();
+    return i == kMarkupIndex ? Kind::kString : static_cast<Kind>(i);
+  }
+  bool is_markup() const { return v_.index() == kMarkupIndex; }
   bool is_undefined() const { return kind() == Kind::kUndefined; }
   bool is_none() const { return kind() == Kind::kNone; }
   bool is_bool() const { return kind() == Kind::kBool; }
@@ -93,7 +103,10 @@ class Value {
   double as_float() const { return std::get<double>(v_); }
   // Numeric value of an int, float or bool.
   double to_double() const;
-  const std::string& str() const { return *std::get<std::shared_ptr<const std::string>>(v_); }
+  const std::string& str() const {
+    return is_markup() ? *std::get<MarkupStr>(v_).text
+                       : *std::get<std::shared_ptr<const std::string>>(v_);
+  }
   // Items of a list or a tuple.
   const List& items() const;
   const Dict& dict() const { return *std::get<std::shared_ptr<const Dict>>(v_); }
@@ -107,9 +120,11 @@ class Value {
  private:
   explicit Value(None n) : v_(n) {}
   explicit Value(Tuple t) : v_(std::move(t)) {}
+  explicit Value(MarkupStr m) : v_(std::move(m)) {}
+  static constexpr size_t kMarkupIndex = 10;
   std::variant<Undefined, None, bool, int64_t, double, std::shared_ptr<const std::string>,
                std::shared_ptr<const List>, Tuple, std::shared_ptr<const Dict>,
-               std::shared_ptr<Object>>
+               std::shared_ptr<Object>, MarkupStr>
       v_;
 };
 
@@ -128,11 +143,24 @@ struct Dict {
 // Objects that are not plain data. Each kind is a subclass defined by the interpreter.
 class Object {
  public:
-  enum class Type { kNamespace, kMacro, kBuiltin, kMethod, kLoop, kCycler, kJoiner };
+  enum class Type {
+    kNamespace,
+    kMacro,
+    kBuiltin,
+    kMethod,
+    kLoop,
+    kCycler,
+    kJoiner,
+    kIterator,
+  };
   virtual ~Object() = default;
   virtual Type type() const = 0;
   // Python's str() of the object ("<Namespace {...}>" and the like).
   virtual std::string describe() const = 0;
+  // Python's truth value (objects are true unless they have a length, like a dict view).
+  virtual bool truthy() const { return true; }
+  // Python's type name, for messages ("Namespace", "generator", ...); empty: by type().
+  virtual std::string_view type_name() const { return {}; }
 };
 
 namespace detail {
