@@ -82,7 +82,8 @@ struct Request {
   uint16_t remote_port = 0;
   // Fires when the client disconnects (seen while the handler or stream runs), when writing the
   // response fails or times out, or when the server's shutdown deadline passes. Long work for
-  // this request (generation) checks it or registers a std::stop_callback on it.
+  // this request (generation) checks it or registers a std::stop_callback on it; such callbacks
+  // run on the thread that fires the token, usually an I/O thread, so they must not block.
   std::stop_token cancel;
 
   // The value of path parameter `name`; empty when the route has no such parameter.

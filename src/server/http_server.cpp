@@ -937,6 +937,11 @@ bool Server::running() const {
 
 void Server::stop(milliseconds grace) {
   detail::ServerImpl& s = *impl_;
+  if (!s.running) return;
+  // From one of our own threads, stop() would wait for that thread to finish: a deadlock.
+  QWL_CHECK(!s.ioc.get_executor().running_in_this_thread() &&
+                !s.handlers->get_executor().running_in_this_thread(),
+            "http: Server::stop() called from a handler or I/O thread");
   if (!s.running.exchange(false)) return;
   s.stopping = true;
   asio::post(s.acceptor.get_executor(), [&s] {

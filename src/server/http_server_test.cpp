@@ -486,15 +486,19 @@ TEST_F(HttpServerTest, ChunkedBodyOverTheLimitIs413) {
 TEST_F(HttpServerTest, PerRouteBodyLimit) {
   route(
       Method::kPost, "/upload",
-      [](Request& r) { return Response::text(std::to_string(r.body.size())); },
-      RouteOptions{.max_body_bytes = 8192});
+      [](Request& r) {
+        const bool intact = r.body == std::string(r.body.size(), 'u');
+        return Response::text(fmt::format("{} {}", r.body.size(), intact));
+      },
+      RouteOptions{.max_body_bytes = 256 * 1024});
   start();
   RawClient c(port_);
-  ASSERT_TRUE(c.send(post("/upload", std::string(5000, 'u'))));
+  // Many times the read buffer (max_header_bytes + 4 KiB): the body still arrives whole.
+  ASSERT_TRUE(c.send(post("/upload", std::string(200 * 1024, 'u'))));
   auto r = c.read_response();
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
-  EXPECT_EQ(r->body, "5000");
+  EXPECT_EQ(r->body, "204800 true");
   // The default limit still holds elsewhere.
   ASSERT_TRUE(c.send(post("/echo", std::string(5000, 'e'))));
   r = c.read_response();
@@ -525,9 +529,11 @@ TEST_F(HttpServerTest, HeadersOverTheLimitAre431) {
 // --- malformed requests ----------------------------------------------------------------------
 
 TEST_F(HttpServerTest, MalformedRequestsGet400AndTheServerKeepsServing) {
+  // The start of a TLS ClientHello (with NUL bytes), as a client that speaks https sends.
+  static constexpr char kTlsHello[] = "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03garbage\r\n\r\n";
   start();
   const std::vector<std::string> bad = {
-      std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03garbage\r\n\r\n", 25),  // TLS hello
+      std::string(kTlsHello, sizeof(kTlsHello) - 1),
       "GARBAGE\r\n\r\n",
       "GET /hello HTTP/9.9\r\n\r\n",
       "GET /hello HTTP/1.1\r\nBad Header\r\n\r\n",

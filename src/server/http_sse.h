@@ -48,7 +48,8 @@ struct ResponseAccess;
 class EventSink {
  public:
   // A sink for Response::event_stream(sink). Events sent before the response is returned are
-  // queued (up to the limit).
+  // queued, but the queue is only drained once the response is being written: a handler that
+  // send()s more than max_queued_events before returning blocks itself forever.
   static EventSink create(StreamOptions options = {});
   EventSink() = default;  // an invalid handle; every call on it aborts
 
