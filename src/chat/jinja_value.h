@@ -4,10 +4,11 @@
 // A Value is one of: Undefined (jinja2's default Undefined: prints as "", is false, iterates as
 // empty, and fails on attribute access, calls and arithmetic), None, bool, int (64-bit; Python's
 // are unbounded, so an overflow is an error here), float (double, printed as Python's repr),
-// str (UTF-8; lengths, indexes and slices count code points as Python does), list, tuple, dict
-// (insertion-ordered; keys are any hashable value, compared as Python compares them), and
-// objects: a namespace() (the only mutable value), a macro, a builtin function, a bound method,
-// a loop variable, a cycler or joiner.
+// str (UTF-8; lengths, indexes and slices count code points as Python does; a str may be a
+// markupsafe Markup), list, tuple, dict (insertion-ordered; keys are any hashable value,
+// compared as Python compares them), and objects: a namespace() (the only mutable value), a
+// macro, a builtin function, a bound method, a loop variable, a cycler or joiner, and Python
+// iterators (generators from filters, dict views, range objects).
 //
 // Strings, lists and dicts are immutable and shared: copying a Value copies a pointer.
 // The text functions here (py_str, py_repr, py_json_dumps, py_float_repr) produce exactly what
