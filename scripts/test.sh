@@ -24,7 +24,7 @@ if [ -z "${QWL_TEST_LABEL:-}" ]; then
   cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DQWL_SANITIZE=ON \
     -DQWL_PARSERS_ONLY=ON -DQWL_BUILD_BENCH=OFF >/dev/null
   ninja -C build-asan
-  (cd build-asan && ctest --output-on-failure -j2 -L "format|tokenizer")
+  (cd build-asan && ctest --output-on-failure -j2 -L "format|tokenizer|chat")
 fi
 
 if [ -z "${QWL_TEST_LABEL:-}" ]; then
