@@ -470,9 +470,11 @@ asio::awaitable<bool> Connection::serve_one(bool first, bool last) {
       co_await fail(std::move(r));
       co_return false;
     }
-    const bool ok = co_await write_response(std::move(r), keep_alive && !draining_);
+    keep_alive = keep_alive && !draining_;
+    const bool written = co_await write_response(std::move(r), keep_alive);
     finish_log();
-    co_return ok&& keep_alive && !draining_;
+    const bool reuse = written && keep_alive;
+    co_return reuse;
   }
 
   const size_t body_limit = lookup.match.options.max_body_bytes != 0
@@ -550,7 +552,8 @@ asio::awaitable<bool> Connection::serve_one(bool first, bool last) {
   }
   if (cancel_.stop_requested()) server_.counters.cancelled++;
   finish_log();
-  co_return ok&& keep_alive && !peer_closed_ && !cancel_.stop_requested();
+  const bool reuse = ok && keep_alive && !peer_closed_ && !cancel_.stop_requested();
+  co_return reuse;
 }
 
 asio::awaitable<Response> Connection::run_handler(const Handler& handler, Request& request) {
@@ -645,8 +648,7 @@ asio::awaitable<bool> Connection::write_stream(Response response, bool keep_aliv
   }
   head += fmt::format("Date: {}\r\n", http_date());
   if (chunked) head += "Transfer-Encoding: chunked\r\n";
-  head += keep_alive ? (http_version_ == 10 ? "Connection: keep-alive\r\n" : "")
-                     : "Connection: close\r\n";
+  if (!keep_alive) head += "Connection: close\r\n";  // HTTP/1.0 streams always end with it
   head += "\r\n";
   log_status_ = response.status;
   const bool head_written = co_await write_bytes(head);
@@ -710,7 +712,8 @@ asio::awaitable<bool> Connection::write_stream(Response response, bool keep_aliv
     cancel_request();
   }
   stream_.reset();
-  co_return completed&& keep_alive;
+  const bool reuse = completed && keep_alive;
+  co_return reuse;
 }
 
 asio::awaitable<void> Connection::fail(Response response) {

@@ -72,7 +72,7 @@ struct ServerStats {
   int64_t connections_open = 0;
   int64_t connections_accepted = 0;
   int64_t connections_rejected = 0;  // over max_connections (503)
-  int64_t requests = 0;              // requests whose handler (or error response) ran
+  int64_t requests = 0;              // requests answered, or abandoned after they were parsed
   int64_t requests_cancelled = 0;    // whose cancel token fired
   int64_t timeouts = 0;              // connections closed by a header, body, idle or write timeout
 };
