@@ -14,6 +14,11 @@
 // socket to become readable. EOF or an error means the client is gone and fires the request's
 // cancel token (compute stops); bytes (a pipelined next request) are kept in the read buffer for
 // the next parse. Without the watcher a disconnect would only be noticed at the next write.
+//
+// Every co_await here is a statement of its own (`const bool ok = co_await f(); if (!ok) ...`),
+// never inside an if/while condition or `co_return co_await`: GCC 12 miscompiled
+// `if (co_await write_response(...)) co_await linger_close();` into a coroutine resumed at an
+// invalid point (SIGILL on the first 400 answer).
 #include "server/http_server.h"
 
 #include <atomic>

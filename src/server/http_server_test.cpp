@@ -981,24 +981,41 @@ TEST_F(HttpServerTest, AClientThatStopsReadingIsCutOffByTheWriteTimeout) {
 // --- concurrency and limits ------------------------------------------------------------------
 
 TEST_F(HttpServerTest, ServesTwoHundredConcurrentConnections) {
-  start();
-  constexpr int kClients = 200;
-  std::vector<std::unique_ptr<RawClient>> clients;
-  for (int i = 0; i < kClients; ++i) {
-    clients.push_back(std::make_unique<RawClient>(port_));
-    ASSERT_TRUE(clients.back()->connected()) << i;
+  // With one I/O thread, and with two (connections then run on two threads, each on its strand).
+  for (const int io_threads : {1, 2}) {
+    SCOPED_TRACE(io_threads);
+    route(Method::kGet, "/count", [](Request&) {
+      return Response::event_stream([](EventSink& sink) {
+        for (int i = 0; i < 5; ++i) (void)sink.send(std::to_string(i));
+      });
+    });
+    ServerOptions o = test_options();
+    o.io_threads = io_threads;
+    start(o);
+    constexpr int kClients = 200;
+    std::vector<std::unique_ptr<RawClient>> clients;
+    for (int i = 0; i < kClients; ++i) {
+      clients.push_back(std::make_unique<RawClient>(port_));
+      ASSERT_TRUE(clients.back()->connected()) << i;
+    }
+    // Every connection is open at once; each sends, then all are answered.
+    for (int i = 0; i < kClients; ++i) {
+      ASSERT_TRUE(clients[i]->send(i % 4 == 0 ? get("/count")
+                                              : post("/echo", fmt::format("client {}", i))));
+    }
+    for (int i = 0; i < kClients; ++i) {
+      auto r = clients[i]->read_response(milliseconds(5000));
+      ASSERT_TRUE(r) << i;
+      EXPECT_EQ(r->body, i % 4 == 0 ? "data: 0\n\ndata: 1\n\ndata: 2\n\ndata: 3\n\ndata: 4\n\n"
+                                    : fmt::format("client {}", i));
+    }
+    EXPECT_EQ(server_->stats().connections_open, kClients);
+    EXPECT_EQ(server_->stats().connections_rejected, 0);
+    clients.clear();
+    server_->stop(milliseconds(1000));
+    server_.reset();
+    extra_routes_.clear();
   }
-  // Every connection is open at once; each sends, then all are answered.
-  for (int i = 0; i < kClients; ++i) {
-    ASSERT_TRUE(clients[i]->send(post("/echo", fmt::format("client {}", i))));
-  }
-  for (int i = 0; i < kClients; ++i) {
-    auto r = clients[i]->read_response(milliseconds(5000));
-    ASSERT_TRUE(r) << i;
-    EXPECT_EQ(r->body, fmt::format("client {}", i));
-  }
-  EXPECT_EQ(server_->stats().connections_open, kClients);
-  EXPECT_EQ(server_->stats().connections_rejected, 0);
 }
 
 TEST_F(HttpServerTest, ConnectionsOverTheLimitGet503) {
