@@ -125,24 +125,37 @@ def main():
     ap.add_argument("--n-layer", type=int, default=2)
     ap.add_argument("--n-ff", type=int, default=512)
     ap.add_argument("--untied", action="store_true", help="write a separate lm_head")
+    ap.add_argument("--n-head", type=int, help="query heads (default: 4 for qwen2, 8 for qwen3)")
+    ap.add_argument("--n-head-kv", type=int, default=2)
+    ap.add_argument("--head-dim", type=int, help="default: hidden / heads for qwen2, 64 for qwen3")
+    ap.add_argument("--tokenizer-dir", help="use this folder's tokenizer.json and tokenizer_config.json")
+    ap.add_argument("--vocab-size", type=int, help="embedding rows (default: tokens rounded up to 64)")
+    ap.add_argument("--std", type=float, help="draw every matrix from N(0, std) instead of 1/sqrt(n_in) scaling")
     a = ap.parse_args()
 
-    tok, n_tok = make_tokenizer(60)
-    n_vocab = (n_tok + 63) // 64 * 64  # padded like Qwen's embedding (151936 > 151669 tokens)
+    if a.tokenizer_dir:
+        with open(os.path.join(a.tokenizer_dir, "tokenizer.json"), encoding="utf-8") as f:
+            tok = json.load(f)
+        n_tok = len(tok["model"]["vocab"]) + len(tok.get("added_tokens", []))
+    else:
+        tok, n_tok = make_tokenizer(60)
+    n_vocab = a.vocab_size or (n_tok + 63) // 64 * 64  # padded like Qwen's (151936 > 151669)
     E = a.n_embd
     if a.arch == "qwen2":
-        H, KVH, D = 4, 2, E // 4
+        H, KVH, D = a.n_head or 4, a.n_head_kv, a.head_dim or E // (a.n_head or 4)
     else:
-        H, KVH, D = 8, 2, 64  # q width 512 != hidden 256, as Qwen3-0.6B has
+        H, KVH, D = a.n_head or 8, a.n_head_kv, a.head_dim or 64  # q width 512 != hidden 256 by default
     rng = np.random.default_rng(a.seed)
 
     def lin(n_out, n_in):
-        return rng.standard_normal((n_out, n_in)) / np.sqrt(n_in)
+        if a.std:
+            return (a.std * rng.standard_normal((n_out, n_in), dtype=np.float32))
+        return rng.standard_normal((n_out, n_in), dtype=np.float32) / np.float32(np.sqrt(n_in))
 
     def norm(n):
         return 1.0 + 0.1 * rng.standard_normal(n)
 
-    T = {"model.embed_tokens.weight": 0.2 * rng.standard_normal((n_vocab, E))}
+    T = {"model.embed_tokens.weight": np.float32(a.std or 0.2) * rng.standard_normal((n_vocab, E), dtype=np.float32)}
     for il in range(a.n_layer):
         p = "model.layers.%d." % il
         T[p + "input_layernorm.weight"] = norm(E)
@@ -174,10 +187,22 @@ def main():
         "vocab_size": n_vocab, "tie_word_embeddings": not a.untied, "torch_dtype": "float32",
         "bos_token_id": n_tok - 3, "eos_token_id": n_tok - 1,
     }
+    if a.tokenizer_dir:
+        ids = {t["content"]: t["id"] for t in tok.get("added_tokens", [])}
+        cfg["bos_token_id"], cfg["eos_token_id"] = ids["<|endoftext|>"], ids["<|im_end|>"]
     if a.arch == "qwen3":
         cfg["head_dim"] = D
     json.dump(cfg, open(os.path.join(a.out, "config.json"), "w"), indent=2)
     json.dump(tok, open(os.path.join(a.out, "tokenizer.json"), "w"), ensure_ascii=False)
+    if a.tokenizer_dir:
+        import shutil
+        shutil.copy(os.path.join(a.tokenizer_dir, "tokenizer_config.json"), a.out)
+        names = list(T)
+        if a.shards <= 1:
+            write_safetensors(os.path.join(a.out, "model.safetensors"), T, a.dtype)
+        else:
+            write_sharded(a, T, names)
+        return
     template = ("{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + "
                 "'<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}")
     json.dump({"eos_token": "<|im_end|>", "pad_token": "<|endoftext|>", "bos_token": None,
@@ -187,15 +212,19 @@ def main():
     if a.shards <= 1:
         write_safetensors(os.path.join(a.out, "model.safetensors"), T, a.dtype)
     else:
-        weight_map = {}
-        per = (len(names) + a.shards - 1) // a.shards
-        for s in range(a.shards):
-            fn = "model-%05d-of-%05d.safetensors" % (s + 1, a.shards)
-            part = {n: T[n] for n in names[s * per:(s + 1) * per]}
-            write_safetensors(os.path.join(a.out, fn), part, a.dtype)
-            weight_map.update({n: fn for n in part})
-        json.dump({"metadata": {}, "weight_map": weight_map},
-                  open(os.path.join(a.out, "model.safetensors.index.json"), "w"), indent=2)
+        write_sharded(a, T, names)
+
+
+def write_sharded(a, T, names):
+    weight_map = {}
+    per = (len(names) + a.shards - 1) // a.shards
+    for s in range(a.shards):
+        fn = "model-%05d-of-%05d.safetensors" % (s + 1, a.shards)
+        part = {n: T[n] for n in names[s * per:(s + 1) * per]}
+        write_safetensors(os.path.join(a.out, fn), part, a.dtype)
+        weight_map.update({n: fn for n in part})
+    json.dump({"metadata": {}, "weight_map": weight_map},
+              open(os.path.join(a.out, "model.safetensors.index.json"), "w"), indent=2)
 
 
 if __name__ == "__main__":
