@@ -35,7 +35,7 @@ for shape in "${SHAPES[@]}"; do
   fi
   for type in f16 q8_0 q4_0 q4_k_m; do
     out="$OUT/$shape-$type.gguf"
-    [ -f "$out" ] || "$ROOT/build/qwenlayer" convert "$hf" -o "$out" --type "$type" >/dev/null
+    [ -f "$out" ] || "$ROOT/build/qwenlayer" convert "$hf" -o "$out" --type "$type" >/dev/null 2>>"$OUT/convert.log"
     echo "$out"
   done
 done
