@@ -13,29 +13,31 @@ size_t round_up(size_t v, size_t m) {
 }
 
 struct Layout {
-  int64_t stride = 0;   // elements per token row of q / f / h
-  int64_t bstride = 0;  // entries per token row of d / qsum / bsum
+  int64_t stride = 0;  // see Act
+  int64_t bstride = 0;
   size_t q_bytes = 0, d_bytes = 0, qsum_bytes = 0, bsum_bytes = 0, f_bytes = 0, h_bytes = 0;
 };
 
-Layout layout(ActKind kind, int64_t n_tokens, int64_t n) {
+Layout layout(ActKind kind, int64_t n_tokens, int64_t n, int64_t tile) {
   Layout l;
   const auto T = static_cast<size_t>(n_tokens);
   const auto N = static_cast<size_t>(n);
+  const auto K = static_cast<size_t>(tile);
+  const size_t tiles = (T + K - 1) / K;
   switch (kind) {
     case ActKind::kQ8_0:
-      l.stride = static_cast<int64_t>(round_up(N, 64));
-      l.bstride = static_cast<int64_t>(round_up(N / 32, 16));
-      l.q_bytes = T * static_cast<size_t>(l.stride);
-      l.d_bytes = T * static_cast<size_t>(l.bstride) * sizeof(float);
-      l.qsum_bytes = T * static_cast<size_t>(l.bstride) * sizeof(int32_t);
+      l.stride = static_cast<int64_t>(round_up(N * K, 64));
+      l.bstride = static_cast<int64_t>(round_up(N / 32 * K, 16));
+      l.q_bytes = tiles * static_cast<size_t>(l.stride);
+      l.d_bytes = tiles * static_cast<size_t>(l.bstride) * sizeof(float);
+      l.qsum_bytes = tiles * static_cast<size_t>(l.bstride) * sizeof(int32_t);
       break;
     case ActKind::kQ8_K:
-      l.stride = static_cast<int64_t>(round_up(N, 64));
-      l.bstride = static_cast<int64_t>(round_up(N / 16 + N / 32, 32));
-      l.q_bytes = T * static_cast<size_t>(l.stride);
-      l.d_bytes = T * static_cast<size_t>(l.bstride) * sizeof(float);
-      l.bsum_bytes = T * static_cast<size_t>(l.bstride) * sizeof(int16_t);
+      l.stride = static_cast<int64_t>(round_up(N * K, 64));
+      l.bstride = static_cast<int64_t>(round_up((N / 16 + N / 32) * K, 32));
+      l.q_bytes = tiles * static_cast<size_t>(l.stride);
+      l.d_bytes = tiles * static_cast<size_t>(l.bstride) * sizeof(float);
+      l.bsum_bytes = tiles * static_cast<size_t>(l.bstride) * sizeof(int16_t);
       break;
     case ActKind::kF32:
     case ActKind::kF16:
@@ -52,16 +54,16 @@ Layout layout(ActKind kind, int64_t n_tokens, int64_t n) {
 
 }  // namespace
 
-size_t act_bytes(ActKind kind, int64_t n_tokens, int64_t n) {
-  const Layout l = layout(kind, n_tokens, n);
+size_t act_bytes(ActKind kind, int64_t n_tokens, int64_t n, int64_t tile) {
+  const Layout l = layout(kind, n_tokens, n, tile);
   return round_up(l.q_bytes, kAlign) + round_up(l.d_bytes, kAlign) +
          round_up(l.qsum_bytes, kAlign) + round_up(l.bsum_bytes, kAlign) +
          round_up(l.f_bytes, kAlign) + round_up(l.h_bytes, kAlign) +
          kAlign;  // + kAlign: room to align base
 }
 
-Act act_layout(ActKind kind, int64_t n_tokens, int64_t n, uint8_t* base) {
-  const Layout l = layout(kind, n_tokens, n);
+Act act_layout(ActKind kind, int64_t n_tokens, int64_t n, int64_t tile, uint8_t* base) {
+  const Layout l = layout(kind, n_tokens, n, tile);
   auto p = reinterpret_cast<uintptr_t>(base);
   p = round_up(p, kAlign);
   auto take = [&p](size_t bytes) {
@@ -74,6 +76,7 @@ Act act_layout(ActKind kind, int64_t n_tokens, int64_t n, uint8_t* base) {
   a.kind = kind;
   a.n_tokens = n_tokens;
   a.n = n;
+  a.tile = tile;
   a.stride = l.stride;
   a.bstride = l.bstride;
   a.q = static_cast<int8_t*>(take(l.q_bytes));

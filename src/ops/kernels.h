@@ -25,31 +25,48 @@ namespace qwl::ops {
 enum class ActKind { kQ8_0, kQ8_K, kF32, kF16, kBF16 };
 
 // Prepared activations of n_tokens tokens of n elements each, in a layout the matmul kernels
-// read directly (one contiguous code row per token, so a kernel can broadcast 4 codes at once).
-// Every per-token row starts 64-byte aligned. Memory is the caller's (a Scratch).
+// read directly. Memory is the caller's (a Scratch); every region starts 64-byte aligned.
+//
+// Float kinds: one row per token, `stride` elements apart (zero-padded past n).
+// Integer kinds: tokens in tiles of `tile` (the kernel's micro-tile width); tile i covers tokens
+// [i * tile, (i + 1) * tile). Inside a tile, data is block-major with the tile's tokens side by
+// side, so a kernel reaches every token of its micro-tile from one pointer with constant offsets:
+//   codes of block b (B elements: 32 for Q8_0, 256 for Q8_K), token lane l, element e:
+//     q[i * stride + (b * tile + l) * B + e]
+//   scale:                d[i * bstride + b * tile + l]
+//   Q8_0 code sum:        qsum[i * bstride + b * tile + l], times the weight format's code
+//                         offset (see MatmulKernel::prepare), so kernels subtract it directly
+//   Q8_K sums of 16:      bsum[i * bstride + (b * tile + l) * 16 + j]
+//   Q8_K sums of 32:      bsum[i * bstride + (n / 256) * tile * 16 + (b * tile + l) * 8 + j]
+// Lanes past n_tokens in the last tile are never read.
 struct Act {
   ActKind kind = ActKind::kF32;
   int64_t n_tokens = 0;
   int64_t n = 0;            // elements per token (a multiple of the weight's block size)
-  int64_t stride = 0;       // elements between tokens in q / f / h (>= n, padded)
-  int64_t bstride = 0;      // entries between tokens in d / qsum / bsum
+  int64_t tile = 1;         // tokens per tile (integer kinds)
+  int64_t stride = 0;       // float kinds: elements per token row; integer kinds: bytes per tile
+  int64_t bstride = 0;      // entries per tile in d / qsum / bsum
   int8_t* q = nullptr;      // kQ8_0, kQ8_K: codes
   float* d = nullptr;       // kQ8_0: per 32 block (fp16 scale widened); kQ8_K: per 256 block
-  int32_t* qsum = nullptr;  // kQ8_0: sum of the 32 codes of each block
-  int16_t* bsum = nullptr;  // kQ8_K: n/16 sums of 16 codes, then n/32 sums of 32 codes
+  int32_t* qsum = nullptr;  // kQ8_0: offset * sum of the 32 codes of each block
+  int16_t* bsum = nullptr;  // kQ8_K: sums of 16 and of 32 codes
   float* f = nullptr;       // kF32, kF16
   uint16_t* h = nullptr;    // kBF16 (n padded with zeros to `stride`)
 };
 
-// Bytes a prepared activation needs, and its layout over `base` (64-byte aligned).
-size_t act_bytes(ActKind kind, int64_t n_tokens, int64_t n);
-Act act_layout(ActKind kind, int64_t n_tokens, int64_t n, uint8_t* base);
+// Bytes a prepared activation needs, and its layout over `base` (64-byte aligned); tile is the
+// kernel's Act tile (1 for float kinds).
+size_t act_bytes(ActKind kind, int64_t n_tokens, int64_t n, int64_t tile);
+Act act_layout(ActKind kind, int64_t n_tokens, int64_t n, int64_t tile, uint8_t* base);
 
 // A weight type's matmul at one level.
 struct MatmulKernel {
   ActKind act = ActKind::kF32;
+  int act_tile = 1;   // tokens per Act tile (integer kinds)
   int row_align = 1;  // work is split between threads at multiples of this many output rows
-  // Fills tokens [t0, t1) of a (its layout set by act_layout) from x (n_tokens, a.n).
+  // Fills tokens [t0, t1) of a (its layout set by act_layout) from x (n_tokens, a.n). t0 and t1
+  // are multiples of act_tile (or t1 = n_tokens). Q8_0 code sums are scaled by the weight
+  // format's code offset.
   void (*prepare)(const float* x, int64_t t0, int64_t t1, const Act& a) = nullptr;
   // y[t * ldy + r] = row r of w . activation t, for r in [r0, r1) and every token of a.
   // r0 is a multiple of row_align; thread-safe for disjoint row ranges.

@@ -256,10 +256,13 @@ void matmul_with(const MatmulKernel& mk, const TensorView& w, const uint8_t* pac
   const int64_t n_out = w.n_rows();
   QWL_CHECK(n_in % block_size(w.type) == 0, "matmul: row of {} elements is not whole {} blocks",
             n_in, dtype_name(w.type));
-  const Act act =
-      act_layout(mk.act, n_tokens, n_in, scratch.get(act_bytes(mk.act, n_tokens, n_in)));
-  if (n_tokens >= 4 && pool.size() > 1) {
-    pool.parallel_for(n_tokens, [&](int64_t t0, int64_t t1) { mk.prepare(x, t0, t1, act); });
+  const Act act = act_layout(mk.act, n_tokens, n_in, mk.act_tile,
+                             scratch.get(act_bytes(mk.act, n_tokens, n_in, mk.act_tile)));
+  const int64_t tiles = (n_tokens + mk.act_tile - 1) / mk.act_tile;
+  if (tiles >= 2 && n_tokens >= 4 && pool.size() > 1) {
+    pool.parallel_for(tiles, [&](int64_t i0, int64_t i1) {
+      mk.prepare(x, i0 * mk.act_tile, std::min(n_tokens, i1 * mk.act_tile), act);
+    });
   } else {
     mk.prepare(x, 0, n_tokens, act);
   }
