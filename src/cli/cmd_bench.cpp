@@ -145,7 +145,8 @@ Status run(BenchArgs& a) {
     std::fwrite(s.data(), 1, s.size(), stdout);
     std::fputc('\n', stdout);
   } else {
-    fmt::print("peak RSS: {:.0f} MiB\n", static_cast<double>(peak_rss_bytes()) / (1 << 20));
+    fmt::print("peak RSS: {:.0f} MiB{}\n", static_cast<double>(peak_rss_bytes()) / (1 << 20),
+               a.bandwidth ? " (includes the bandwidth measurement's 1 GiB buffer)" : "");
   }
   return Status::Ok();
 }
