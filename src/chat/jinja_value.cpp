@@ -8,6 +8,7 @@
 // the options given.
 #include "chat/jinja_value.h"
 
+#include "base/utf8.h"
 #include "chat/jinja_lexer.h"
 
 #include <utf8proc.h>
@@ -269,21 +270,7 @@ char32_t utf8_next(std::string_view s, size_t* pos) {
 }
 
 void utf8_put(char32_t cp, std::string* out) {
-  if (cp < 0x80) {
-    out->push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
+  utf8_encode(cp, out);
 }
 
 std::vector<size_t> utf8_offsets(std::string_view s) {
