@@ -15,7 +15,7 @@ size_t round_up(size_t v, size_t m) {
 struct Layout {
   int64_t stride = 0;  // see Act
   int64_t bstride = 0;
-  size_t q_bytes = 0, d_bytes = 0, qsum_bytes = 0, bsum_bytes = 0, f_bytes = 0, h_bytes = 0;
+  size_t q_bytes = 0, d_bytes = 0, qsum_bytes = 0, bsum_bytes = 0, f_bytes = 0;
 };
 
 Layout layout(ActKind kind, int64_t n_tokens, int64_t n, int64_t tile) {
@@ -41,12 +41,9 @@ Layout layout(ActKind kind, int64_t n_tokens, int64_t n, int64_t tile) {
       break;
     case ActKind::kF32:
     case ActKind::kF16:
+    case ActKind::kBF16:
       l.stride = static_cast<int64_t>(round_up(N, 16));
       l.f_bytes = T * static_cast<size_t>(l.stride) * sizeof(float);
-      break;
-    case ActKind::kBF16:
-      l.stride = static_cast<int64_t>(round_up(N, 32));
-      l.h_bytes = T * static_cast<size_t>(l.stride) * sizeof(uint16_t);
       break;
   }
   return l;
@@ -58,8 +55,7 @@ size_t act_bytes(ActKind kind, int64_t n_tokens, int64_t n, int64_t tile) {
   const Layout l = layout(kind, n_tokens, n, tile);
   return round_up(l.q_bytes, kAlign) + round_up(l.d_bytes, kAlign) +
          round_up(l.qsum_bytes, kAlign) + round_up(l.bsum_bytes, kAlign) +
-         round_up(l.f_bytes, kAlign) + round_up(l.h_bytes, kAlign) +
-         kAlign;  // + kAlign: room to align base
+         round_up(l.f_bytes, kAlign) + kAlign;  // + kAlign: room to align base
 }
 
 Act act_layout(ActKind kind, int64_t n_tokens, int64_t n, int64_t tile, uint8_t* base) {
@@ -84,7 +80,6 @@ Act act_layout(ActKind kind, int64_t n_tokens, int64_t n, int64_t tile, uint8_t*
   a.qsum = static_cast<int32_t*>(take(l.qsum_bytes));
   a.bsum = static_cast<int16_t*>(take(l.bsum_bytes));
   a.f = static_cast<float*>(take(l.f_bytes));
-  a.h = static_cast<uint16_t*>(take(l.h_bytes));
   return a;
 }
 

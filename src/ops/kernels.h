@@ -20,8 +20,7 @@ namespace qwl::ops {
 
 // What a matmul converts its float activations to before the dot products. The integer formats
 // hold exactly the values ref::quantize_row gives for vec_dot_type(weight); kF16 and kBF16 hold
-// the activations rounded through that type (as ref::quantize_row does), stored as floats for
-// kF16 and as raw bf16 for kBF16.
+// the activations rounded through that type (as ref::quantize_row does), stored as floats.
 enum class ActKind { kQ8_0, kQ8_K, kF32, kF16, kBF16 };
 
 // Prepared activations of n_tokens tokens of n elements each, in a layout the matmul kernels
@@ -50,8 +49,7 @@ struct Act {
   float* d = nullptr;       // kQ8_0: per 32 block (fp16 scale widened); kQ8_K: per 256 block
   int32_t* qsum = nullptr;  // kQ8_0: offset * sum of the 32 codes of each block
   int16_t* bsum = nullptr;  // kQ8_K: sums of 16 and of 32 codes
-  float* f = nullptr;       // kF32, kF16
-  uint16_t* h = nullptr;    // kBF16 (n padded with zeros to `stride`)
+  float* f = nullptr;       // kF32, kF16, kBF16
 };
 
 // Bytes a prepared activation needs, and its layout over `base` (64-byte aligned); tile is the
