@@ -141,9 +141,10 @@ void attention_chunked(const AttentionArgs& a, const Kernels& k, ThreadPool& poo
     }
   });
 
-  // Merge the chunks of each (token, head) in KV order and normalise.
+  // Merge the chunks of each (token, head) in KV order and normalise; in parallel only when
+  // there is enough of it (decode merges a few heads).
   const int64_t q_width = static_cast<int64_t>(a.n_head) * d;
-  pool.parallel_for(static_cast<int64_t>(items.size()), [&](int64_t begin, int64_t end) {
+  auto merge = [&](int64_t begin, int64_t end) {
     // An item range may start inside a run of chunks of the same (tile, KV head); only the
     // thread holding the run's first chunk merges it.
     for (int64_t i = begin; i < end; ++i) {
@@ -176,7 +177,13 @@ void attention_chunked(const AttentionArgs& a, const Kernels& k, ThreadPool& poo
         for (int e = 0; e < d; ++e) out[e] *= inv;
       }
     }
-  });
+  };
+  const auto n_items = static_cast<int64_t>(items.size());
+  if (a.n_tokens * a.n_head * d < 4096) {
+    merge(0, n_items);
+  } else {
+    pool.parallel_for(n_items, merge);
+  }
 }
 
 // cos/sin of pos * base^(-2i/head_dim) for i < head_dim/2, in double then rounded, as the
@@ -243,6 +250,11 @@ void add_in_place(float* y, const float* x, int64_t n) {
 
 namespace {
 
+// Matmuls up to this many multiply-adds run on the calling thread: at a few microseconds, a
+// round trip through the pool would cost as much as the work (and far more when other
+// processes hold the cores).
+constexpr int64_t kInlineMacs = int64_t{1} << 18;
+
 // The kernel of w's type at the active level, or null (reference matmul).
 const MatmulKernel* matmul_kernel(const Kernels& k, DType t) {
   const auto i = static_cast<size_t>(t);
@@ -270,6 +282,15 @@ void matmul_with(const MatmulKernel& mk, const TensorView& w, const uint8_t* pac
   // does (each output is computed the same way wherever it lands).
   const int64_t align = mk.row_align;
   const int64_t units = (n_out + align - 1) / align;
+  if (n_in * n_out * n_tokens <= kInlineMacs) {
+    // Too small to pay for waking the pool (decode's k and v projections).
+    if (packed != nullptr) {
+      mk.run_packed(w, packed, act, 0, n_out, y, n_out);
+    } else {
+      mk.run(w, act, 0, n_out, y, n_out);
+    }
+    return;
+  }
   pool.run([&](int ith, int nth) {
     const int64_t u0 = units * ith / nth;
     const int64_t u1 = units * (ith + 1) / nth;
