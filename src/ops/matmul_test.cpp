@@ -227,6 +227,37 @@ TEST_P(MatmulTest, PackedWeightEqualsItsView) {
   }
 }
 
+// matmul_many equals separate matmul calls, bit for bit, for weights of mixed types, packed or
+// not, at decode and prefill sizes.
+TEST_P(MatmulTest, ManyEqualsSeparateCalls) {
+  const DType t = type();
+  const int64_t n_in = 1024;
+  const Matrix a(t, n_in, 96, 70), b(DType::kQ8_0, n_in, 24, 71), c(t, n_in, 40, 72);
+  const Matrix d(DType::kQ6_K, n_in, 8, 73);
+  ScopedIsa scoped(isa());
+  ThreadPool pool(2);
+  Scratch scratch;
+  const PackedWeight pa(a.view), pb(b.view), pd(d.view);
+  const PackedWeight pc;  // not packed: views only
+  const PackedWeight pc_view(c.view);
+  for (int64_t T : {1, 3, 21}) {
+    const auto x = test::bell_vector(74 + T, n_in * T);
+    std::vector<float> ya(T * 96), yb(T * 24), yc(T * 40), yd(T * 8);
+    const MatmulOut outs[] = {
+        {&pa, ya.data()}, {&pb, yb.data()}, {&pc_view, yc.data()}, {&pd, yd.data()}};
+    matmul_many(outs, x.data(), T, pool, scratch);
+    std::vector<float> ra(ya.size()), rb(yb.size()), rc(yc.size()), rd(yd.size());
+    matmul(a.view, x.data(), T, ra.data(), pool, scratch);
+    matmul(b.view, x.data(), T, rb.data(), pool, scratch);
+    matmul(c.view, x.data(), T, rc.data(), pool, scratch);
+    matmul(d.view, x.data(), T, rd.data(), pool, scratch);
+    EXPECT_EQ(ya, ra) << T;
+    EXPECT_EQ(yb, rb) << T;
+    EXPECT_EQ(yc, rc) << T;
+    EXPECT_EQ(yd, rd) << T;
+  }
+}
+
 // Q4_1, Q5_1, Q3_K and Q5_K have no SIMD kernels: they run the reference at every level.
 const DType kTypes[] = {DType::kF32,  DType::kF16,  DType::kBF16, DType::kQ4_0,
                         DType::kQ5_0, DType::kQ8_0, DType::kQ4_K, DType::kQ6_K};

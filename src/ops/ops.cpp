@@ -325,6 +325,95 @@ void matmul(const PackedWeight& w, const float* x, int64_t n_tokens, float* y, T
   matmul_with(*mk, w.view(), w.packed_data(), x, n_tokens, y, pool, scratch);
 }
 
+void matmul_many(std::span<const MatmulOut> outs, const float* x, int64_t n_tokens,
+                 ThreadPool& pool, Scratch& scratch) {
+  if (n_tokens <= 0 || outs.empty()) return;
+  const Kernels& k = active_kernels();
+  const Isa isa = active_isa();
+  struct Job {
+    const MatmulKernel* mk;
+    const TensorView* w;
+    const uint8_t* packed;
+    float* y;
+    int act;        // index into acts
+    int64_t unit0;  // first global unit of this job
+    int64_t units;
+  };
+  struct Prep {
+    const MatmulKernel* mk;  // whose act kind, tile and prepare it uses
+    Act act;
+  };
+  std::vector<Job> jobs;
+  std::vector<Prep> preps;
+  const int64_t n_in = outs[0].w->view().ne[0];
+  int64_t total_units = 0, macs = 0;
+  size_t act_total = 0;
+  for (const MatmulOut& o : outs) {
+    const TensorView& v = o.w->view();
+    QWL_CHECK(v.ne[0] == n_in, "matmul_many: inputs of {} and {} elements", n_in, v.ne[0]);
+    const MatmulKernel* mk = matmul_kernel(k, v.type);
+    if (mk == nullptr) {  // no SIMD kernel: the reference, on its own
+      matmul_reference(v, x, n_tokens, o.y, pool, scratch);
+      continue;
+    }
+    const uint8_t* packed = o.w->packed() && o.w->isa() == isa ? o.w->packed_data() : nullptr;
+    int act = -1;
+    for (size_t i = 0; i < preps.size(); ++i) {
+      const MatmulKernel* p = preps[i].mk;
+      if (p->act == mk->act && p->act_tile == mk->act_tile && p->prepare == mk->prepare)
+        act = static_cast<int>(i);
+    }
+    if (act < 0) {
+      act = static_cast<int>(preps.size());
+      preps.push_back({mk, {}});
+      act_total += act_bytes(mk->act, n_tokens, n_in, mk->act_tile);
+    }
+    const int64_t units = (v.n_rows() + mk->row_align - 1) / mk->row_align;
+    jobs.push_back({mk, &v, packed, o.y, act, total_units, units});
+    total_units += units;
+    macs += n_in * v.n_rows() * n_tokens;
+  }
+  if (jobs.empty()) return;
+  uint8_t* base = scratch.get(act_total);
+  for (Prep& p : preps) {
+    p.act = act_layout(p.mk->act, n_tokens, n_in, p.mk->act_tile, base);
+    base += act_bytes(p.mk->act, n_tokens, n_in, p.mk->act_tile);
+  }
+  auto prepare = [&](const Prep& p, int64_t i0, int64_t i1) {
+    const int64_t tile = p.mk->act_tile;
+    p.mk->prepare(x, i0 * tile, std::min(n_tokens, i1 * tile), p.act);
+  };
+  const int64_t tiles = (n_tokens + preps[0].mk->act_tile - 1) / preps[0].mk->act_tile;
+  if (tiles >= 2 && n_tokens >= 4 && pool.size() > 1) {
+    for (const Prep& p : preps) {
+      const int64_t t = (n_tokens + p.mk->act_tile - 1) / p.mk->act_tile;
+      pool.parallel_for(t, [&](int64_t i0, int64_t i1) { prepare(p, i0, i1); });
+    }
+  } else {
+    for (const Prep& p : preps) prepare(p, 0, (n_tokens + p.mk->act_tile - 1) / p.mk->act_tile);
+  }
+  // Global units [u0, u1): every job overlapping it runs its part.
+  auto run_units = [&](int64_t u0, int64_t u1) {
+    for (const Job& j : jobs) {
+      const int64_t a = std::max(u0, j.unit0), b = std::min(u1, j.unit0 + j.units);
+      if (a >= b) continue;
+      const int64_t align = j.mk->row_align, n_out = j.w->n_rows();
+      const int64_t r0 = (a - j.unit0) * align, r1 = std::min((b - j.unit0) * align, n_out);
+      const Act& act = preps[j.act].act;
+      if (j.packed != nullptr) {
+        j.mk->run_packed(*j.w, j.packed, act, r0, r1, j.y, n_out);
+      } else {
+        j.mk->run(*j.w, act, r0, r1, j.y, n_out);
+      }
+    }
+  };
+  if (macs <= kInlineMacs) return run_units(0, total_units);
+  pool.run([&](int ith, int nth) {
+    const int64_t u0 = total_units * ith / nth, u1 = total_units * (ith + 1) / nth;
+    if (u0 < u1) run_units(u0, u1);
+  });
+}
+
 void PackedWeight::Free::operator()(uint8_t* p) const {
   std::free(p);
 }

@@ -101,6 +101,17 @@ class PackedWeight {
 void matmul(const PackedWeight& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool,
             Scratch& scratch);
 
+// Several matmuls of the same input (q, k and v; gate and up): y_i (T, n_out_i) = x @ w_i^T.
+// The activations are converted once per activation format (not once per weight) and all
+// outputs are computed in one pass over the pool. Results equal separate matmul() calls, bit
+// for bit. Weights may differ in type and shape (n_in must be the same).
+struct MatmulOut {
+  const PackedWeight* w = nullptr;
+  float* y = nullptr;  // (n_tokens, w->view().n_rows())
+};
+void matmul_many(std::span<const MatmulOut> outs, const float* x, int64_t n_tokens,
+                 ThreadPool& pool, Scratch& scratch);
+
 // Copies row `row` of an embedding table (any dequantizable type) to out as floats.
 void get_row(const TensorView& table, int64_t row, float* out);
 
