@@ -78,6 +78,37 @@ TEST(Isa, EnvironmentIsValidated) {
   ASSERT_TRUE(set_isa(before).ok());
 }
 
+// rope_neox caches its cos/sin tables by position (direct-mapped); positions that share a slot,
+// revisits and a change of head size must all give the definition's values.
+TEST(Rope, MatchesTheDefinitionAcrossCacheSlots) {
+  const float base = 1e6f;
+  for (int head_dim : {64, 32, 64}) {
+    for (int32_t pos : {5, 1029, 5, 100000, 1029, 0}) {
+      const auto x = bell_vector(pos + head_dim, 2 * head_dim);
+      std::vector<float> want = x;
+      const int half = head_dim / 2;
+      for (int h = 0; h < 2; ++h) {
+        for (int i = 0; i < half; ++i) {
+          const double angle =
+              static_cast<double>(pos) * std::pow(static_cast<double>(base), -2.0 * i / head_dim);
+          const float c = static_cast<float>(std::cos(angle)),
+                      s = static_cast<float>(std::sin(angle));
+          const float a = x[h * head_dim + i], b = x[h * head_dim + i + half];
+          want[h * head_dim + i] = a * c - b * s;
+          want[h * head_dim + i + half] = b * c + a * s;
+        }
+      }
+      for (Isa isa : kAllIsas) {
+        if (!cpu_supports(isa)) continue;
+        ScopedIsa scoped(isa);
+        std::vector<float> got = x;
+        rope_neox(got.data(), 2, head_dim, pos, base);
+        ASSERT_EQ(got, want) << isa_name(isa) << " head_dim " << head_dim << " pos " << pos;
+      }
+    }
+  }
+}
+
 class KernelTest : public ::testing::TestWithParam<Isa> {
  protected:
   void SetUp() override {

@@ -187,34 +187,43 @@ void attention_chunked(const AttentionArgs& a, const Kernels& k, ThreadPool& poo
 }
 
 // cos/sin of pos * base^(-2i/head_dim) for i < head_dim/2, in double then rounded, as the
-// reference does. Cached per thread: the model rotates q and k of a position back to back, and
-// the inverse frequencies only change with the model.
-struct RopeTable {
-  int head_dim = 0;
-  float base = 0.0f;
-  int32_t pos = -1;
-  std::vector<double> inv_freq;
-  std::vector<float> cos_t, sin_t;
-
-  void prepare(int hd, float fb, int32_t p) {
-    if (hd != head_dim || fb != base) {
-      head_dim = hd;
-      base = fb;
-      pos = -1;
-      const int half = hd / 2;
-      inv_freq.resize(half);
-      cos_t.resize(half);
-      sin_t.resize(half);
-      for (int i = 0; i < half; ++i) inv_freq[i] = std::pow(static_cast<double>(fb), -2.0 * i / hd);
+// reference does. Cached per thread, direct-mapped by position: every layer rotates the same
+// positions (and q and k of a position back to back), and the inverse frequencies only change
+// with the model.
+class RopeCache {
+ public:
+  // The table of (head_dim, freq_base, pos): head_dim/2 cosines followed by as many sines.
+  const float* get(int head_dim, float freq_base, int32_t pos) {
+    const int half = head_dim / 2;
+    if (head_dim != head_dim_ || freq_base != base_) {
+      head_dim_ = head_dim;
+      base_ = freq_base;
+      inv_freq_.resize(half);
+      for (int i = 0; i < half; ++i)
+        inv_freq_[i] = std::pow(static_cast<double>(freq_base), -2.0 * i / head_dim);
+      keys_.assign(kSlots, -1);
+      tables_.resize(static_cast<size_t>(kSlots) * 2 * half);
     }
-    if (p == pos) return;
-    pos = p;
-    for (size_t i = 0; i < inv_freq.size(); ++i) {
-      const double angle = static_cast<double>(p) * inv_freq[i];
-      cos_t[i] = static_cast<float>(std::cos(angle));
-      sin_t[i] = static_cast<float>(std::sin(angle));
+    const size_t slot = static_cast<size_t>(pos) % kSlots;
+    float* t = tables_.data() + slot * 2 * half;
+    if (keys_[slot] != pos) {
+      keys_[slot] = pos;
+      for (int i = 0; i < half; ++i) {
+        const double angle = static_cast<double>(pos) * inv_freq_[i];
+        t[i] = static_cast<float>(std::cos(angle));
+        t[half + i] = static_cast<float>(std::sin(angle));
+      }
     }
+    return t;
   }
+
+ private:
+  static constexpr int kSlots = 1024;  // positions; 256 KB of tables for head_dim 64
+  int head_dim_ = 0;
+  float base_ = 0.0f;
+  std::vector<double> inv_freq_;
+  std::vector<int32_t> keys_;
+  std::vector<float> tables_;
 };
 
 }  // namespace
@@ -231,9 +240,9 @@ void rms_norm_rows(const float* x, const float* w, float* y, int64_t n_rows, int
 void rope_neox(float* x, int n_head, int head_dim, int32_t pos, float freq_base) {
   QWL_CHECK(head_dim % 2 == 0 && head_dim <= 1024, "head_dim {} must be even and <= 1024",
             head_dim);
-  thread_local RopeTable table;
-  table.prepare(head_dim, freq_base, pos);
-  active_kernels().rope_neox(x, n_head, head_dim, table.cos_t.data(), table.sin_t.data());
+  thread_local RopeCache cache;
+  const float* t = cache.get(head_dim, freq_base, pos);
+  active_kernels().rope_neox(x, n_head, head_dim, t, t + head_dim / 2);
 }
 
 void softmax(float* x, int64_t n) {
