@@ -53,11 +53,17 @@ std::vector<float> run_all(const Model& m, const std::vector<int32_t>& tokens, i
   return {st.logits().begin(), st.logits().end()};
 }
 
-class ModelArchTest : public ::testing::TestWithParam<Arch> {};
+class ModelArchTest : public ::testing::TestWithParam<Arch> {
+ protected:
+  // ctest runs the Qwen2 and Qwen3 instances in parallel: each needs its own files.
+  static std::string arch_tag(const std::string& name) {
+    return name + (GetParam() == Arch::kQwen2 ? "-qwen2" : "-qwen3");
+  }
+};
 
 TEST_P(ModelArchTest, IncrementalDecodingMatchesOneBatch) {
   TestModelSpec spec{.arch = GetParam(), .n_head = 4, .n_head_kv = 2, .head_dim = 32};
-  auto model = Model::load(temp_model("incr", spec));
+  auto model = Model::load(temp_model(arch_tag("incr"), spec));
   ASSERT_TRUE(model.ok()) << model.status().to_string();
   const Model& m = *model.value();
   const std::vector<int32_t> tokens = {72, 101, 108, 108, 111, 32, 258, 257, 1, 200, 9, 10};
@@ -82,7 +88,7 @@ TEST_P(ModelArchTest, IncrementalDecodingMatchesOneBatch) {
 
 TEST_P(ModelArchTest, BlockSizeAndThreadsDoNotChangeLogits) {
   TestModelSpec spec{.arch = GetParam()};
-  auto model = Model::load(temp_model("blocks", spec));
+  auto model = Model::load(temp_model(arch_tag("blocks"), spec));
   ASSERT_TRUE(model.ok()) << model.status().to_string();
   const std::vector<int32_t> tokens = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11};
   const std::vector<float> a = run_all(*model.value(), tokens, 1, DType::kF32, 1);
@@ -95,8 +101,8 @@ TEST_P(ModelArchTest, BlockSizeAndThreadsDoNotChangeLogits) {
 }
 
 TEST_P(ModelArchTest, UntiedOutputIsUsed) {
-  auto tied = Model::load(temp_model("tied", {.arch = GetParam(), .tied = true}));
-  auto untied = Model::load(temp_model("untied", {.arch = GetParam(), .tied = false}));
+  auto tied = Model::load(temp_model(arch_tag("tied"), {.arch = GetParam(), .tied = true}));
+  auto untied = Model::load(temp_model(arch_tag("untied"), {.arch = GetParam(), .tied = false}));
   ASSERT_TRUE(tied.ok() && untied.ok());
   EXPECT_TRUE(tied.value()->config().tied_embeddings);
   EXPECT_FALSE(untied.value()->config().tied_embeddings);
