@@ -4,6 +4,7 @@
 
 #include "base/log.h"
 #include "cli/common.h"
+#include "ops/isa.h"
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -24,6 +25,10 @@ int main(int argc, char** argv) {
     qwl::LogLevel level;
     if (!log_level.empty() && qwl::parse_log_level(log_level, &level)) qwl::set_log_level(level);
   });
+
+  // Choose the kernels' instruction set once, so a bad QWL_ISA is a clear error, not an abort.
+  if (const qwl::Status isa = qwl::ops::init_isa_from_env(); !isa.ok())
+    return qwl::cli::report(isa);
 
   int exit_code = 0;
   qwl::cli::add_generate(app, exit_code);
