@@ -32,12 +32,25 @@ struct KvView {
   size_t layer_bytes() const { return block_bytes() * static_cast<size_t>(n_blocks); }
 };
 
-// Tokens of one sequence at consecutive or arbitrary positions (prefill: many, decode: one).
+// One sequence's share of a batch: its tokens are the next n_tokens of ForwardBatch::tokens.
+struct ForwardSeq {
+  int64_t n_tokens = 0;
+  std::span<const int32_t> block_table;  // the sequence's blocks, in position order
+};
+
+// Tokens to run through the model: one sequence's (prefill: many, decode: one), or the tokens of
+// several sequences at once (continuous batching: each matrix is read once for all of them).
+// With `seqs` empty the batch is one sequence whose blocks are `block_table`; otherwise the
+// tokens are the concatenation of the sequences' tokens, in the order of `seqs`, and
+// block_table is unused. A token attends to the positions of its own sequence only.
 struct ForwardBatch {
   std::span<const int32_t> tokens;       // (T)
-  std::span<const int32_t> positions;    // (T), each < block_table.size() * block_size
-  std::span<const int32_t> block_table;  // the sequence's blocks, in position order
-  bool all_logits = false;               // logits for every token, or only the last
+  std::span<const int32_t> positions;    // (T), each < its sequence's blocks * block_size
+  std::span<const int32_t> block_table;  // the single sequence's blocks (when seqs is empty)
+  std::span<const ForwardSeq> seqs;      // several sequences; their n_tokens sum to T
+  // Logits for every token, or only for the last token of each sequence (one row per sequence,
+  // in order).
+  bool all_logits = false;
 };
 
 // Called with each named intermediate (GGUF-style names: "attn_norm", "ffn_out", layer index or
@@ -49,7 +62,8 @@ using TensorCallback = std::function<void(std::string_view name, int layer, cons
 // Not thread-safe: one state per concurrently running forward.
 class ForwardState {
  public:
-  // Logits of the last forward: (rows, n_vocab); rows = T with all_logits, else 1.
+  // Logits of the last forward: (rows, n_vocab); rows = T with all_logits, else one per
+  // sequence of the batch.
   std::span<const float> logits() const { return {logits_.data(), logits_.size()}; }
   int64_t logit_rows() const { return logit_rows_; }
 
