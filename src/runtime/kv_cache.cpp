@@ -61,6 +61,25 @@ KvCache::SeqId KvCache::create_sequence() {
   return id;
 }
 
+KvCache::SeqId KvCache::create_sequence(std::span<const int32_t> shared, int64_t length) {
+  QWL_CHECK(length >= 0 && length <= static_cast<int64_t>(shared.size()) * options_.block_size,
+            "{} positions do not fit {} shared blocks", length, shared.size());
+  Sequence s;
+  s.blocks.assign(shared.begin(), shared.end());
+  s.length = length;
+  for (int32_t b : s.blocks) ref_block(b);
+  const SeqId id = next_id_++;
+  seqs_.emplace(id, std::move(s));
+  return id;
+}
+
+void KvCache::ref_block(int32_t block) {
+  QWL_CHECK(block >= 0 && block < view_.n_blocks, "block {} out of range", block);
+  int32_t& r = refs_[static_cast<size_t>(block)];
+  QWL_CHECK(r > 0, "referencing free block {}", block);
+  ++r;
+}
+
 Result<KvCache::SeqId> KvCache::fork(SeqId seq) {
   Sequence copy = seq_ref(seq);
   for (int32_t b : copy.blocks) ++refs_[static_cast<size_t>(b)];

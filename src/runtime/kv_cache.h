@@ -50,6 +50,11 @@ class KvCache {
   int64_t bytes_per_position() const;
 
   SeqId create_sequence();
+  // A new sequence of `length` positions whose block table starts with `shared` (blocks that
+  // hold those positions, e.g. from the prefix cache); each block gains a reference, which
+  // release() drops. length <= shared.size() * block_size; writes into the shared blocks go
+  // through prepare_write() as for fork().
+  SeqId create_sequence(std::span<const int32_t> shared, int64_t length);
   // A new sequence sharing all of `seq`'s blocks (and its length).
   Result<SeqId> fork(SeqId seq);
   // Drops the sequence and releases its blocks.
@@ -66,6 +71,11 @@ class KvCache {
   int64_t length(SeqId seq) const;
   void set_length(SeqId seq, int64_t n_positions);
   int32_t ref_count(int32_t block) const { return refs_[static_cast<size_t>(block)]; }
+  // A reference held by something other than a sequence (the prefix cache keeps the blocks it
+  // indexes alive this way). unref_block() drops it; a block with no references left is free.
+  void ref_block(int32_t block);
+  void unref_block(int32_t block) { release_block(block); }
+  int64_t n_sequences() const { return static_cast<int64_t>(seqs_.size()); }
 
  private:
   KvCache() = default;

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <vector>
+
 namespace qwl {
 namespace {
 
@@ -73,6 +75,37 @@ TEST(KvCache, ForkSharesBlocksAndCopiesOnWrite) {
   kv->release(a);
   kv->release(*b);
   EXPECT_EQ(kv->n_free_blocks(), 8);
+}
+
+TEST(KvCache, SequenceFromSharedBlocksOutlivesTheOtherHolder) {
+  auto kv = KvCache::create(
+      small_config(), {.type = DType::kF32, .block_size = 4, .max_positions = 16, .n_blocks = 6});
+  ASSERT_TRUE(kv.ok());
+  auto a = kv->create_sequence();
+  ASSERT_TRUE(kv->reserve(a, 8).ok());
+  kv->set_length(a, 8);
+  const std::vector<int32_t> blocks(kv->block_table(a).begin(), kv->block_table(a).end());
+  // A cache-style holder keeps the blocks after the sequence that filled them is gone.
+  for (int32_t b : blocks) kv->ref_block(b);
+  kv->release(a);
+  EXPECT_EQ(kv->n_free_blocks(), 4);
+  for (int32_t b : blocks) EXPECT_EQ(kv->ref_count(b), 1);
+
+  auto c = kv->create_sequence(blocks, 7);
+  EXPECT_EQ(kv->length(c), 7);
+  ASSERT_EQ(kv->block_table(c).size(), 2u);
+  EXPECT_EQ(kv->ref_count(blocks[1]), 2);
+  // Rewriting position 7 copies the shared second block; the first stays shared.
+  ASSERT_TRUE(kv->prepare_write(c, 7, 8).ok());
+  EXPECT_EQ(kv->block_table(c)[0], blocks[0]);
+  EXPECT_NE(kv->block_table(c)[1], blocks[1]);
+  EXPECT_EQ(kv->ref_count(blocks[1]), 1);
+  EXPECT_EQ(kv->n_sequences(), 1);
+
+  kv->release(c);
+  for (int32_t b : blocks) kv->unref_block(b);
+  EXPECT_EQ(kv->n_free_blocks(), 6);
+  EXPECT_EQ(kv->n_sequences(), 0);
 }
 
 TEST(KvCache, TruncateReleasesTrailingBlocks) {
