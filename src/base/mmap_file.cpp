@@ -66,6 +66,17 @@ Result<MappedFile> MappedFile::open(const std::string& path) {
   return file;
 }
 
+void drop_mapped_pages(const void* data, size_t bytes) {
+  static const auto page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  const auto begin = reinterpret_cast<uintptr_t>(data);
+  const uintptr_t first = (begin + page - 1) / page * page;
+  const uintptr_t last = (begin + bytes) / page * page;
+  if (last <= first) return;
+  // MADV_DONTNEED on a private read-only file mapping only discards our page-table entries; the
+  // data stays in the page cache and in the file.
+  (void)madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
+}
+
 Result<std::string> read_file(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return errno_status("open", path, errno);

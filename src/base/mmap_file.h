@@ -37,6 +37,13 @@ class MappedFile {
   std::string path_;
 };
 
+// Tells the kernel that the mapped pages wholly inside [data, data + bytes) will not be read
+// soon, so that they leave this process's resident memory (for a read-only file mapping they are
+// dropped and would be read back from the file on the next access). Used after model weights are
+// copied into a repacked layout. Partial pages at either end are kept. Never fails: advice the
+// kernel rejects is ignored.
+void drop_mapped_pages(const void* data, size_t bytes);
+
 // Reads a whole file into memory. Errors: NotFound, IoError.
 Result<std::string> read_file(const std::string& path);
 

@@ -24,6 +24,7 @@ struct BenchArgs {
   std::vector<int> n_gen = {128};
   std::vector<int> depths = {0};
   int threads = 0;
+  bool no_repack = false;
   int repetitions = 5;
   int n_batch = 512;
   std::string kv_type = "f16";
@@ -59,7 +60,7 @@ std::string model_label(const Model& m) {
         type = fmt::format("ftype {}", ft.value());
     }
   } else if (!m.file().is_gguf()) {
-    type = "HF " + std::string(dtype_name(m.weights().layers[0].wq.type));
+    type = "HF " + std::string(dtype_name(m.weights().layers[0].wq.view().type));
   }
   return fmt::format("{} {}L {}", c.arch_name, c.n_layer, type);
 }
@@ -89,7 +90,8 @@ Status run(BenchArgs& a) {
                "", "", "", "", "", bw > 0 ? " ------: |" : "");
   }
   for (const std::string& path : a.models) {
-    QWL_ASSIGN_OR_RETURN(std::unique_ptr<Model> model, Model::load(path));
+    QWL_ASSIGN_OR_RETURN(std::unique_ptr<Model> model,
+                         Model::load(path, {.pack = !a.no_repack, .pool = &pool}));
     int64_t n_params = 0, size = 0;
     for (const TensorEntry& t : model->file().tensors()) {
       n_params += t.view.n_elements();
@@ -174,6 +176,9 @@ void add_bench(CLI::App& app, int& exit_code) {
   cmd->add_option("-d,--n-depth", a->depths, "Context depths, comma-separated")
       ->delimiter(',')
       ->capture_default_str();
+  cmd->add_flag(
+      "--no-repack", a->no_repack,
+      "Keep the weights in the file's layout instead of repacking them (for comparisons)");
   cmd->add_option("-t,--threads", a->threads, "Threads (default: all cores)")
       ->envname("QWL_THREADS");
   cmd->add_option("-r,--repetitions", a->repetitions, "Timed runs per test")

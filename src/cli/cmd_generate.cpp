@@ -57,10 +57,11 @@ Status run(GenerateArgs& a) {
   QWL_RETURN_IF_ERROR(parse_logit_bias(a.logit_bias, &a.sampling));
   Stopwatch load_watch;
   QWL_RETURN_IF_ERROR(a.engine.check_model());
-  QWL_ASSIGN_OR_RETURN(std::unique_ptr<Model> model, Model::load(a.engine.model_path()));
+  ThreadPool pool(a.engine.thread_count());
+  QWL_ASSIGN_OR_RETURN(std::unique_ptr<Model> model,
+                       Model::load(a.engine.model_path(), a.engine.load_options(&pool)));
   QWL_LOG_INFO("loaded {} ({}, {} layers) in {:.2f} s", a.engine.model_path(),
                model->config().arch_name, model->config().n_layer, load_watch.elapsed_s());
-  ThreadPool pool(a.engine.thread_count());
   QWL_ASSIGN_OR_RETURN(DType kv_type, kv_dtype(a.engine.kv_type));
   QWL_ASSIGN_OR_RETURN(
       Generator gen,

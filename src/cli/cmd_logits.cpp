@@ -49,7 +49,9 @@ Status run(LogitsArgs& a) {
   if (a.stdin_prompt) a.prompt.assign(std::istreambuf_iterator<char>(std::cin), {});
   if (a.top <= 0) return InvalidArgumentError("--top must be positive");
   QWL_RETURN_IF_ERROR(a.engine.check_model());
-  QWL_ASSIGN_OR_RETURN(std::unique_ptr<Model> model, Model::load(a.engine.model_path()));
+  ThreadPool pool(a.engine.thread_count());
+  QWL_ASSIGN_OR_RETURN(std::unique_ptr<Model> model,
+                       Model::load(a.engine.model_path(), a.engine.load_options(&pool)));
   std::vector<int32_t> tokens;
   if (!a.token_list.empty()) {
     QWL_ASSIGN_OR_RETURN(tokens, parse_ids(a.token_list));
@@ -57,7 +59,6 @@ Status run(LogitsArgs& a) {
     tokens = model->tokenizer().encode(a.prompt, true);
   }
   if (tokens.empty()) return InvalidArgumentError("no tokens: pass -p TEXT, --stdin or --tokens");
-  ThreadPool pool(a.engine.thread_count());
   KvCacheOptions kv{
       .type = a.engine.kv_type == "f32" ? DType::kF32 : DType::kF16,
       .max_positions = std::max<int64_t>(a.engine.ctx_size, static_cast<int64_t>(tokens.size()))};

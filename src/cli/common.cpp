@@ -45,6 +45,10 @@ void EngineOptions::add_to(CLI::App& cmd, bool with_ctx) {
   cmd.add_option("-t,--threads", threads, "Compute threads (default: all cores)")
       ->envname("QWL_THREADS")
       ->check(CLI::Range(0, 1024));
+  cmd.add_flag("--no-repack", no_repack,
+               "Keep the weights in the file's layout instead of repacking them for the kernels "
+               "(slower decode; for comparisons)")
+      ->envname("QWL_NO_REPACK");
   if (with_ctx) {
     cmd.add_option("-c,--ctx-size", ctx_size, "Context size in tokens")
         ->check(CLI::Range(16, 1 << 20))

@@ -7,6 +7,8 @@
 #include <string>
 
 #include "base/status.h"
+#include "base/thread_pool.h"
+#include "model/model.h"
 
 namespace qwl::cli {
 
@@ -31,6 +33,7 @@ struct EngineOptions {
   int threads = 0;        // -t, QWL_THREADS; 0 = all hardware threads
   int ctx_size = 4096;    // -c
   std::string kv_type = "f16";
+  bool no_repack = false;  // --no-repack: matmuls read the file's layout (for comparisons)
   bool json = false;
 
   void add_to(CLI::App& cmd, bool with_ctx);
@@ -38,6 +41,9 @@ struct EngineOptions {
   // NotFound with a hint when no -m was given and the bundled model is missing.
   Status check_model() const;
   int thread_count() const;
+  ModelLoadOptions load_options(ThreadPool* pool) const {
+    return {.pack = !no_repack, .pool = pool};
+  }
 };
 
 // Registration of each subcommand; each returns through `exit_code` when its callback ran.

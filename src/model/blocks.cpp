@@ -44,9 +44,10 @@ void norm(ForwardContext& f, const std::vector<float>& weight, const char* name,
 }
 
 void qkv_projection(ForwardContext& f, const LayerWeights& l, int il) {
-  ops::matmul(l.wq, f.s.xn_.data(), f.n_tokens, f.s.q_.data(), f.pool, f.s.scratch_);
-  ops::matmul(l.wk, f.s.xn_.data(), f.n_tokens, f.s.k_.data(), f.pool, f.s.scratch_);
-  ops::matmul(l.wv, f.s.xn_.data(), f.n_tokens, f.s.v_.data(), f.pool, f.s.scratch_);
+  // One pass over the pool for the three: the activations are quantized once.
+  const ops::MatmulOut outs[] = {
+      {&l.wq, f.s.q_.data()}, {&l.wk, f.s.k_.data()}, {&l.wv, f.s.v_.data()}};
+  ops::matmul_many(outs, f.s.xn_.data(), f.n_tokens, f.pool, f.s.scratch_);
 }
 
 void qkv_bias(ForwardContext& f, const LayerWeights& l, int il) {
@@ -96,29 +97,33 @@ void attention(ForwardContext& f, const LayerWeights& l, int il) {
 
   uint8_t* k_pool = f.kv.k + static_cast<size_t>(il) * f.kv.layer_bytes();
   uint8_t* v_pool = f.kv.v + static_cast<size_t>(il) * f.kv.layer_bytes();
-  for (int64_t t = 0; t < T; ++t) {
-    store_kv_row(f.kv, k_pool, f.batch.block_table, f.batch.positions[t],
-                 f.s.k_.data() + t * c.kv_width());
-    store_kv_row(f.kv, v_pool, f.batch.block_table, f.batch.positions[t],
-                 f.s.v_.data() + t * c.kv_width());
+  // Each sequence writes its K/V rows into its own blocks, then attends over them.
+  int64_t t0 = 0;
+  for (const ForwardSeq& seq : f.seqs) {
+    for (int64_t t = t0; t < t0 + seq.n_tokens; ++t) {
+      store_kv_row(f.kv, k_pool, seq.block_table, f.batch.positions[t],
+                   f.s.k_.data() + t * c.kv_width());
+      store_kv_row(f.kv, v_pool, seq.block_table, f.batch.positions[t],
+                   f.s.v_.data() + t * c.kv_width());
+    }
+    ops::AttentionArgs args{
+        .q = f.s.q_.data() + t0 * c.q_width(),
+        .out = f.s.attn_.data() + t0 * c.q_width(),
+        .n_tokens = seq.n_tokens,
+        .positions = f.batch.positions.data() + t0,
+        .n_head = c.n_head,
+        .n_head_kv = c.n_head_kv,
+        .head_dim = c.head_dim,
+        .scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim)),
+        .kv_type = f.kv.type,
+        .block_size = f.kv.block_size,
+        .block_table = seq.block_table,
+        .k_pool = k_pool,
+        .v_pool = v_pool,
+    };
+    ops::attention(args, f.pool);
+    t0 += seq.n_tokens;
   }
-
-  ops::AttentionArgs args{
-      .q = f.s.q_.data(),
-      .out = f.s.attn_.data(),
-      .n_tokens = T,
-      .positions = f.batch.positions.data(),
-      .n_head = c.n_head,
-      .n_head_kv = c.n_head_kv,
-      .head_dim = c.head_dim,
-      .scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim)),
-      .kv_type = f.kv.type,
-      .block_size = f.kv.block_size,
-      .block_table = f.batch.block_table,
-      .k_pool = k_pool,
-      .v_pool = v_pool,
-  };
-  ops::attention(args, f.pool);
   f.dump("kqv_out", il, f.s.attn_, c.q_width());
 
   ops::matmul(l.wo, f.s.attn_.data(), T, f.s.proj_.data(), f.pool, f.s.scratch_);
@@ -131,8 +136,8 @@ void feed_forward(ForwardContext& f, const LayerWeights& l, int il) {
   const ModelConfig& c = f.c;
   const int64_t T = f.n_tokens;
   norm(f, l.ffn_norm, "ffn_norm", il);
-  ops::matmul(l.w_gate, f.s.xn_.data(), T, f.s.gate_.data(), f.pool, f.s.scratch_);
-  ops::matmul(l.w_up, f.s.xn_.data(), T, f.s.up_.data(), f.pool, f.s.scratch_);
+  const ops::MatmulOut outs[] = {{&l.w_gate, f.s.gate_.data()}, {&l.w_up, f.s.up_.data()}};
+  ops::matmul_many(outs, f.s.xn_.data(), T, f.pool, f.s.scratch_);
   ops::silu_mul(f.s.gate_.data(), f.s.up_.data(), f.s.gate_.data(), T * c.n_ff);
   ops::matmul(l.w_down, f.s.gate_.data(), T, f.s.proj_.data(), f.pool, f.s.scratch_);
   f.dump("ffn_out", il, f.s.proj_, c.n_embd);
@@ -142,9 +147,20 @@ void feed_forward(ForwardContext& f, const LayerWeights& l, int il) {
 
 void output(ForwardContext& f) {
   const ModelConfig& c = f.c;
-  const int64_t rows = f.batch.all_logits ? f.n_tokens : 1;
-  const float* last = f.s.x_.data() + (f.n_tokens - rows) * c.n_embd;
-  ops::rms_norm_rows(last, f.w.output_norm.data(), f.s.xn_.data(), rows, c.n_embd, c.rms_eps);
+  int64_t rows = f.n_tokens;
+  if (f.batch.all_logits) {
+    ops::rms_norm_rows(f.s.x_.data(), f.w.output_norm.data(), f.s.xn_.data(), rows, c.n_embd,
+                       c.rms_eps);
+  } else {
+    // The last token of each sequence.
+    rows = static_cast<int64_t>(f.seqs.size());
+    int64_t end = 0;
+    for (int64_t r = 0; r < rows; ++r) {
+      end += f.seqs[static_cast<size_t>(r)].n_tokens;
+      ops::rms_norm_rows(f.s.x_.data() + (end - 1) * c.n_embd, f.w.output_norm.data(),
+                         f.s.xn_.data() + r * c.n_embd, 1, c.n_embd, c.rms_eps);
+    }
+  }
   f.s.logits_.resize(static_cast<size_t>(rows) * c.n_vocab);
   ops::matmul(f.w.output, f.s.xn_.data(), rows, f.s.logits_.data(), f.pool, f.s.scratch_);
   f.s.logit_rows_ = rows;

@@ -16,6 +16,7 @@ struct ForwardContext {
   ForwardState& s;
   const KvView& kv;
   const ForwardBatch& batch;
+  std::span<const ForwardSeq> seqs;  // at least one; their tokens are consecutive in the batch
   ThreadPool& pool;
   const TensorCallback* callback;
   int64_t n_tokens;  // T
@@ -41,7 +42,7 @@ void qk_head_norm(ForwardContext& f, const LayerWeights& l, int il);
 void attention(ForwardContext& f, const LayerWeights& l, int il);
 // x += down(silu(xn @ gate) * (xn @ up)), where xn = ffn_norm(x).
 void feed_forward(ForwardContext& f, const LayerWeights& l, int il);
-// logits = output_norm(x) @ output, for the last token or all of them.
+// logits = output_norm(x) @ output, for every token or the last one of each sequence.
 void output(ForwardContext& f);
 }  // namespace blocks
 

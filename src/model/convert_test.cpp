@@ -83,7 +83,7 @@ TEST(Convert, WritesALoadableModelWithFileType) {
     ASSERT_TRUE(model.ok()) << model.status().to_string();
     EXPECT_EQ(model.value()->file().metadata().get_uint("general.file_type").value(),
               llama_ftype(t));
-    const TensorView& ffn = model.value()->weights().layers[0].w_up;
+    const TensorView& ffn = model.value()->weights().layers[0].w_up.view();
     EXPECT_EQ(ffn.type, t == FileType::kF16    ? DType::kF16
                         : t == FileType::kQ8_0 ? DType::kQ8_0
                                                : DType::kQ4_K);

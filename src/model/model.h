@@ -19,11 +19,19 @@
 
 namespace qwl {
 
+struct ModelLoadOptions {
+  // Repack the matrices for the active ISA level's kernels (faster decode; the file's pages of
+  // repacked tensors leave resident memory). Choose the ISA level before loading.
+  bool pack = true;
+  ThreadPool* pool = nullptr;  // splits the repacking over these threads; null = this thread
+};
+
 class Model {
  public:
   // Errors: those of ModelFile::open, then Unsupported (architecture, tensor type), NotFound
   // (missing tensor or tokenizer key), Corrupt (shapes, values) — all naming the path.
-  static Result<std::unique_ptr<Model>> load(const std::string& path);
+  static Result<std::unique_ptr<Model>> load(const std::string& path,
+                                             const ModelLoadOptions& options = {});
 
   const ModelConfig& config() const { return config_; }
   const ModelWeights& weights() const { return weights_; }
@@ -37,7 +45,7 @@ class Model {
 
   // Runs the batch through the model, writing its K/V rows into `kv` and the logits into
   // `state`. Errors: InvalidArgument for a token outside the vocabulary, a position outside
-  // the block table, or an empty batch.
+  // its sequence's blocks, sequences whose token counts do not add up, or an empty batch.
   Status forward(const ForwardBatch& batch, const KvView& kv, ForwardState& state, ThreadPool& pool,
                  const TensorCallback* callback = nullptr) const;
 

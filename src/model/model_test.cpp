@@ -5,7 +5,9 @@
 #include <cmath>
 #include <vector>
 
+#include "model/convert.h"
 #include "model/test_model.h"
+#include "ops/isa.h"
 
 namespace qwl {
 namespace {
@@ -108,6 +110,81 @@ TEST_P(ModelArchTest, UntiedOutputIsUsed) {
   EXPECT_FALSE(untied.value()->config().tied_embeddings);
   EXPECT_NE(run_all(*tied.value(), {5, 6}, 4, DType::kF32, 1),
             run_all(*untied.value(), {5, 6}, 4, DType::kF32, 1));
+}
+
+// Continuous batching: the tokens of several sequences in one forward give each sequence the
+// logits it gets alone, prefill and decode mixed in one batch.
+TEST_P(ModelArchTest, SeveralSequencesInOneBatchMatchEachAlone) {
+  TestModelSpec spec{.arch = GetParam(), .n_head = 4, .n_head_kv = 2, .head_dim = 32};
+  auto model = Model::load(temp_model(arch_tag("multi"), spec));
+  ASSERT_TRUE(model.ok()) << model.status().to_string();
+  const Model& m = *model.value();
+  const int64_t V = m.config().n_vocab;
+  const std::vector<int32_t> a = {72, 101, 108, 108, 111, 32, 258};
+  const std::vector<int32_t> b = {257, 1, 200};
+  const std::vector<float> a_alone = run_all(m, a, 4, DType::kF32, 1);
+  const std::vector<float> b_alone = run_all(m, b, 4, DType::kF32, 1);
+
+  PlainKv kv(m.config(), 4, 8, DType::kF32);
+  const std::vector<int32_t> table_a = {5, 1};
+  const std::vector<int32_t> table_b = {2, 7};
+  ForwardState st;
+  ThreadPool pool(2);
+  // Step 1: a's first 6 tokens and b's first 2, prefilled together.
+  std::vector<int32_t> tokens = {a[0], a[1], a[2], a[3], a[4], a[5], b[0], b[1]};
+  std::vector<int32_t> pos = {0, 1, 2, 3, 4, 5, 0, 1};
+  std::vector<ForwardSeq> seqs = {{6, table_a}, {2, table_b}};
+  ASSERT_TRUE(
+      m.forward({.tokens = tokens, .positions = pos, .seqs = seqs}, kv.view, st, pool).ok());
+  ASSERT_EQ(st.logit_rows(), 2);
+  for (int64_t i = 0; i < V; ++i) {
+    ASSERT_NEAR(st.logits()[i], a_alone[5 * V + i], 1e-5) << i;
+    ASSERT_NEAR(st.logits()[V + i], b_alone[1 * V + i], 1e-5) << i;
+  }
+  // Step 2: one decode token each, in the other order.
+  tokens = {b[2], a[6]};
+  pos = {2, 6};
+  seqs = {{1, table_b}, {1, table_a}};
+  ASSERT_TRUE(
+      m.forward({.tokens = tokens, .positions = pos, .seqs = seqs}, kv.view, st, pool).ok());
+  for (int64_t i = 0; i < V; ++i) {
+    ASSERT_NEAR(st.logits()[i], b_alone[2 * V + i], 1e-5) << i;
+    ASSERT_NEAR(st.logits()[V + i], a_alone[6 * V + i], 1e-5) << i;
+  }
+  // Token counts that do not add up are refused.
+  seqs = {{1, table_b}};
+  EXPECT_FALSE(
+      m.forward({.tokens = tokens, .positions = pos, .seqs = seqs}, kv.view, st, pool).ok());
+  seqs = {{1, table_b}, {2, table_a}};
+  EXPECT_FALSE(
+      m.forward({.tokens = tokens, .positions = pos, .seqs = seqs}, kv.view, st, pool).ok());
+}
+
+// Repacked weights (the default) and the file's layout give the same logits.
+TEST_P(ModelArchTest, RepackedWeightsMatchTheFileLayout) {
+  TestModelSpec spec{
+      .arch = GetParam(), .n_embd = 256, .n_ff = 512, .n_head = 4, .n_head_kv = 2, .head_dim = 64};
+  const std::string source = temp_model(arch_tag("repack-f32"), spec);
+  auto file = ModelFile::open(source);
+  ASSERT_TRUE(file.ok());
+  // Q4_K_M mixes Q4_K and Q6_K; Q8_0 and Q4_0 are the legacy layouts.
+  for (FileType type : {FileType::kQ4_0, FileType::kQ8_0, FileType::kQ4_K_M}) {
+    const std::string path = std::string(::testing::TempDir()) + "/" +
+                             arch_tag("repack-" + std::to_string(static_cast<int>(type))) + ".gguf";
+    ThreadPool convert_pool(1);
+    ASSERT_TRUE(convert_model(file.value(), path, type, convert_pool).ok());
+    auto packed = Model::load(path);
+    auto plain = Model::load(path, {.pack = false});
+    ASSERT_TRUE(packed.ok() && plain.ok());
+    if (ops::active_isa() != ops::Isa::kScalar)
+      EXPECT_TRUE(packed.value()->weights().layers[0].w_gate.packed());
+    EXPECT_FALSE(plain.value()->weights().layers[0].w_gate.packed());
+    const std::vector<int32_t> tokens = {72, 101, 108, 108, 111, 32, 258, 257};
+    const std::vector<float> x = run_all(*packed.value(), tokens, 4, DType::kF16, 2);
+    const std::vector<float> y = run_all(*plain.value(), tokens, 4, DType::kF16, 2);
+    ASSERT_EQ(x.size(), y.size());
+    for (size_t i = 0; i < x.size(); ++i) ASSERT_EQ(x[i], y[i]) << i;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Qwen, ModelArchTest, ::testing::Values(Arch::kQwen2, Arch::kQwen3),

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include "base/mmap_file.h"
 #include "ops/quant.h"
 
 namespace qwl {
@@ -57,24 +58,38 @@ class Loader {
 
 }  // namespace
 
-Result<ModelWeights> ModelWeights::load(const ModelFile& file, const ModelConfig& c) {
+Result<ModelWeights> ModelWeights::load(const ModelFile& file, const ModelConfig& c, bool pack,
+                                        ThreadPool* pool) {
   Loader ld(file);
   ModelWeights w;
+  // Repacks one matrix; once packed, its mapped pages are not read again (unless the ISA level
+  // changes), so they leave resident memory. A tied embedding table too: get_row faults back
+  // only the rows of the tokens it looks up.
+  auto prepare = [&](const TensorView& v) {
+    if (!pack) return ops::PackedWeight::unpacked(v);
+    ops::PackedWeight p(v, pool);
+    if (p.packed()) drop_mapped_pages(v.data, v.n_bytes());
+    return p;
+  };
   QWL_ASSIGN_OR_RETURN(w.token_embd, ld.matrix("token_embd.weight", c.n_embd, c.n_vocab));
   QWL_ASSIGN_OR_RETURN(w.output_norm, ld.vector("output_norm.weight", c.n_embd));
   if (c.tied_embeddings) {
-    w.output = w.token_embd;
+    w.output = prepare(w.token_embd);
   } else {
-    QWL_ASSIGN_OR_RETURN(w.output, ld.matrix("output.weight", c.n_embd, c.n_vocab));
+    QWL_ASSIGN_OR_RETURN(TensorView output, ld.matrix("output.weight", c.n_embd, c.n_vocab));
+    w.output = prepare(output);
   }
   w.layers.resize(static_cast<size_t>(c.n_layer));
   for (int il = 0; il < c.n_layer; ++il) {
     LayerWeights& l = w.layers[static_cast<size_t>(il)];
     auto name = [il](const char* suffix) { return fmt::format("blk.{}.{}", il, suffix); };
     QWL_ASSIGN_OR_RETURN(l.attn_norm, ld.vector(name("attn_norm.weight"), c.n_embd));
-    QWL_ASSIGN_OR_RETURN(l.wq, ld.matrix(name("attn_q.weight"), c.n_embd, c.q_width()));
-    QWL_ASSIGN_OR_RETURN(l.wk, ld.matrix(name("attn_k.weight"), c.n_embd, c.kv_width()));
-    QWL_ASSIGN_OR_RETURN(l.wv, ld.matrix(name("attn_v.weight"), c.n_embd, c.kv_width()));
+    QWL_ASSIGN_OR_RETURN(TensorView wq, ld.matrix(name("attn_q.weight"), c.n_embd, c.q_width()));
+    l.wq = prepare(wq);
+    QWL_ASSIGN_OR_RETURN(TensorView wk, ld.matrix(name("attn_k.weight"), c.n_embd, c.kv_width()));
+    l.wk = prepare(wk);
+    QWL_ASSIGN_OR_RETURN(TensorView wv, ld.matrix(name("attn_v.weight"), c.n_embd, c.kv_width()));
+    l.wv = prepare(wv);
     if (c.qkv_bias) {
       QWL_ASSIGN_OR_RETURN(l.bq, ld.vector(name("attn_q.bias"), c.q_width()));
       QWL_ASSIGN_OR_RETURN(l.bk, ld.vector(name("attn_k.bias"), c.kv_width()));
@@ -84,11 +99,16 @@ Result<ModelWeights> ModelWeights::load(const ModelFile& file, const ModelConfig
       QWL_ASSIGN_OR_RETURN(l.q_norm, ld.vector(name("attn_q_norm.weight"), c.head_dim));
       QWL_ASSIGN_OR_RETURN(l.k_norm, ld.vector(name("attn_k_norm.weight"), c.head_dim));
     }
-    QWL_ASSIGN_OR_RETURN(l.wo, ld.matrix(name("attn_output.weight"), c.q_width(), c.n_embd));
+    QWL_ASSIGN_OR_RETURN(TensorView wo,
+                         ld.matrix(name("attn_output.weight"), c.q_width(), c.n_embd));
+    l.wo = prepare(wo);
     QWL_ASSIGN_OR_RETURN(l.ffn_norm, ld.vector(name("ffn_norm.weight"), c.n_embd));
-    QWL_ASSIGN_OR_RETURN(l.w_gate, ld.matrix(name("ffn_gate.weight"), c.n_embd, c.n_ff));
-    QWL_ASSIGN_OR_RETURN(l.w_up, ld.matrix(name("ffn_up.weight"), c.n_embd, c.n_ff));
-    QWL_ASSIGN_OR_RETURN(l.w_down, ld.matrix(name("ffn_down.weight"), c.n_ff, c.n_embd));
+    QWL_ASSIGN_OR_RETURN(TensorView w_gate, ld.matrix(name("ffn_gate.weight"), c.n_embd, c.n_ff));
+    l.w_gate = prepare(w_gate);
+    QWL_ASSIGN_OR_RETURN(TensorView w_up, ld.matrix(name("ffn_up.weight"), c.n_embd, c.n_ff));
+    l.w_up = prepare(w_up);
+    QWL_ASSIGN_OR_RETURN(TensorView w_down, ld.matrix(name("ffn_down.weight"), c.n_ff, c.n_embd));
+    l.w_down = prepare(w_down);
   }
   return w;
 }

@@ -76,6 +76,12 @@ class PackedWeight {
   PackedWeight() = default;
   // Packs w for the active ISA level, splitting the work over pool if one is given.
   explicit PackedWeight(const TensorView& w, ThreadPool* pool = nullptr);
+  // Keeps the view only (matmul reads the view as the plain matmul does).
+  static PackedWeight unpacked(const TensorView& w) {
+    PackedWeight p;
+    p.view_ = w;
+    return p;
+  }
   PackedWeight(PackedWeight&&) noexcept = default;
   PackedWeight& operator=(PackedWeight&&) noexcept = default;
   PackedWeight(const PackedWeight&) = delete;
