@@ -3,7 +3,6 @@
 
 #include <fmt/format.h>
 
-#include "base/mmap_file.h"
 #include "ops/quant.h"
 
 namespace qwl {
@@ -67,9 +66,7 @@ Result<ModelWeights> ModelWeights::load(const ModelFile& file, const ModelConfig
   // only the rows of the tokens it looks up.
   auto prepare = [&](const TensorView& v) {
     if (!pack) return ops::PackedWeight::unpacked(v);
-    ops::PackedWeight p(v, pool);
-    if (p.packed()) drop_mapped_pages(v.data, v.n_bytes());
-    return p;
+    return ops::PackedWeight(v, pool, /*drop_source=*/true);
   };
   QWL_ASSIGN_OR_RETURN(w.token_embd, ld.matrix("token_embd.weight", c.n_embd, c.n_vocab));
   QWL_ASSIGN_OR_RETURN(w.output_norm, ld.vector("output_norm.weight", c.n_embd));

@@ -427,7 +427,7 @@ void PackedWeight::Free::operator()(uint8_t* p) const {
   std::free(p);
 }
 
-PackedWeight::PackedWeight(const TensorView& w, ThreadPool* pool) : view_(w) {
+PackedWeight::PackedWeight(const TensorView& w, ThreadPool* pool, bool drop_source) : view_(w) {
   const Isa isa = active_isa();
   const MatmulKernel* mk = matmul_kernel(kernels_for(isa), w.type);
   if (mk == nullptr || mk->pack == nullptr || w.ne[0] % block_size(w.type) != 0) return;
@@ -436,10 +436,24 @@ PackedWeight::PackedWeight(const TensorView& w, ThreadPool* pool) : view_(w) {
   bytes_.reset(static_cast<uint8_t*>(std::aligned_alloc(64, (size_ + 63) / 64 * 64)));
   QWL_CHECK(bytes_ != nullptr, "out of memory packing a {} byte weight", size_);
   const int64_t panels = (w.n_rows() + mk->row_align - 1) / mk->row_align;
-  if (pool != nullptr) {
-    pool->parallel_for(panels, [&](int64_t p0, int64_t p1) { mk->pack(w, p0, p1, bytes_.get()); });
-  } else {
-    mk->pack(w, 0, panels, bytes_.get());
+  // In chunks of about 4 MiB of source rows, so that with drop_source at most that much of the
+  // source is resident beside the packed copy.
+  const int64_t panel_bytes = static_cast<int64_t>(w.row_bytes()) * mk->row_align;
+  const int64_t chunk =
+      std::max<int64_t>(1, (int64_t{4} << 20) / std::max<int64_t>(1, panel_bytes));
+  for (int64_t c0 = 0; c0 < panels; c0 += chunk) {
+    const int64_t c1 = std::min(panels, c0 + chunk);
+    if (pool != nullptr) {
+      pool->parallel_for(
+          c1 - c0, [&](int64_t p0, int64_t p1) { mk->pack(w, c0 + p0, c0 + p1, bytes_.get()); });
+    } else {
+      mk->pack(w, c0, c1, bytes_.get());
+    }
+    if (drop_source) {
+      const int64_t r0 = c0 * mk->row_align;
+      const int64_t r1 = std::min(w.n_rows(), c1 * mk->row_align);
+      drop_mapped_pages(w.row(r0), static_cast<size_t>(r1 - r0) * w.row_bytes());
+    }
   }
 }
 

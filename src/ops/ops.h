@@ -74,8 +74,11 @@ void matmul(const TensorView& w, const float* x, int64_t n_tokens, float* y, Thr
 class PackedWeight {
  public:
   PackedWeight() = default;
-  // Packs w for the active ISA level, splitting the work over pool if one is given.
-  explicit PackedWeight(const TensorView& w, ThreadPool* pool = nullptr);
+  // Packs w for the active ISA level, splitting the work over pool if one is given. With
+  // drop_source, the mapped pages of w's rows leave resident memory as soon as they are packed
+  // (base/mmap_file.h drop_mapped_pages), so packing a file-backed weight never holds two copies
+  // of it; w stays readable (pages come back from the file).
+  explicit PackedWeight(const TensorView& w, ThreadPool* pool = nullptr, bool drop_source = false);
   // Keeps the view only (matmul reads the view as the plain matmul does).
   static PackedWeight unpacked(const TensorView& w) {
     PackedWeight p;
