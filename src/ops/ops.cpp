@@ -14,6 +14,7 @@
 #include <limits>
 
 #include "base/check.h"
+#include "base/mmap_file.h"
 #include "ops/kernels.h"
 #include "ops/quant.h"
 
@@ -287,7 +288,7 @@ void matmul_with(const MatmulKernel& mk, const TensorView& w, const uint8_t* pac
   } else {
     mk.prepare(x, 0, n_tokens, act);
   }
-  // Output rows in whole panels per thread; the split depends on the pool size, but no result
+  // Output rows in whole panels per chunk; the split depends on the pool size, but no result
   // does (each output is computed the same way wherever it lands).
   const int64_t align = mk.row_align;
   const int64_t units = (n_out + align - 1) / align;
@@ -300,10 +301,7 @@ void matmul_with(const MatmulKernel& mk, const TensorView& w, const uint8_t* pac
     }
     return;
   }
-  pool.run([&](int ith, int nth) {
-    const int64_t u0 = units * ith / nth;
-    const int64_t u1 = units * (ith + 1) / nth;
-    if (u0 >= u1) return;
+  pool.parallel_for(units, [&](int64_t u0, int64_t u1) {
     const int64_t r0 = u0 * align, r1 = std::min(u1 * align, n_out);
     if (packed != nullptr) {
       mk.run_packed(w, packed, act, r0, r1, y, n_out);
@@ -417,10 +415,7 @@ void matmul_many(std::span<const MatmulOut> outs, const float* x, int64_t n_toke
     }
   };
   if (macs <= kInlineMacs) return run_units(0, total_units);
-  pool.run([&](int ith, int nth) {
-    const int64_t u0 = total_units * ith / nth, u1 = total_units * (ith + 1) / nth;
-    if (u0 < u1) run_units(u0, u1);
-  });
+  pool.parallel_for(total_units, run_units);
 }
 
 void PackedWeight::Free::operator()(uint8_t* p) const {
