@@ -1,10 +1,12 @@
 // The shared blocks of the Qwen forward pass, over the kernels in ops/.
 #include "model/blocks.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
 #include "base/check.h"
+#include "base/mmap_file.h"
 #include "ops/ops.h"
 #include "ops/quant.h"
 
@@ -32,8 +34,19 @@ void ForwardContext::dump(const char* name, int layer, const std::vector<float>&
 namespace blocks {
 
 void embed(ForwardContext& f) {
-  for (int64_t t = 0; t < f.n_tokens; ++t)
-    ops::get_row(f.w.token_embd, f.batch.tokens[t], f.s.x_.data() + t * f.c.n_embd);
+  const TensorView& table = f.w.token_embd;
+  for (int64_t t = 0; t < f.n_tokens; ++t) {
+    ops::get_row(table, f.batch.tokens[t], f.s.x_.data() + t * f.c.n_embd);
+    // The kernel maps up to 64 KiB of the file around each row read ("fault-around"); over a
+    // long session that would make most of a large embedding table resident although only a few
+    // rows are used. The mapping is read-only and file-backed, so dropping them is free.
+    constexpr uintptr_t kAround = 64 << 10;
+    const auto row = reinterpret_cast<uintptr_t>(table.row(f.batch.tokens[t]));
+    const uintptr_t lo = std::max(row / kAround * kAround, reinterpret_cast<uintptr_t>(table.data));
+    const uintptr_t hi = std::min((row + table.row_bytes() + kAround - 1) / kAround * kAround,
+                                  reinterpret_cast<uintptr_t>(table.data) + table.n_bytes());
+    drop_mapped_pages(reinterpret_cast<const void*>(lo), hi - lo);
+  }
   f.dump("inp_embd", -1, f.s.x_, f.c.n_embd);
 }
 

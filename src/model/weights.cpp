@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include "base/log.h"
 #include "ops/quant.h"
 
 namespace qwl {
@@ -106,6 +107,14 @@ Result<ModelWeights> ModelWeights::load(const ModelFile& file, const ModelConfig
     l.w_up = prepare(w_up);
     QWL_ASSIGN_OR_RETURN(TensorView w_down, ld.matrix(name("ffn_down.weight"), c.n_ff, c.n_embd));
     l.w_down = prepare(w_down);
+  }
+  if (pack) {
+    size_t packed = w.output.packed_bytes();
+    for (const LayerWeights& l : w.layers)
+      for (const ops::PackedWeight* p : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down})
+        packed += p->packed_bytes();
+    QWL_LOG_DEBUG("{}: repacked {:.1f} MiB of weights", file.path(),
+                  static_cast<double>(packed) / (1 << 20));
   }
   return w;
 }
