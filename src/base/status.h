@@ -30,6 +30,8 @@ enum class StatusCode {
   kCancelled,
   kUnavailable,
   kInternal,
+  kUnauthenticated,   // no credentials, or credentials that are not valid
+  kPermissionDenied,  // valid credentials that do not allow this
 };
 
 std::string_view status_code_name(StatusCode code);
@@ -69,6 +71,8 @@ QWL_DEFINE_STATUS_CTOR(IoError)
 QWL_DEFINE_STATUS_CTOR(ResourceExhausted)
 QWL_DEFINE_STATUS_CTOR(Cancelled)
 QWL_DEFINE_STATUS_CTOR(Unavailable)
+QWL_DEFINE_STATUS_CTOR(Unauthenticated)
+QWL_DEFINE_STATUS_CTOR(PermissionDenied)
 QWL_DEFINE_STATUS_CTOR(Internal)
 #undef QWL_DEFINE_STATUS_CTOR
 

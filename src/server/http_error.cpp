@@ -21,6 +21,10 @@ int http_status_for(StatusCode code) {
       return 429;
     case StatusCode::kUnavailable:
       return 503;
+    case StatusCode::kUnauthenticated:
+      return 401;
+    case StatusCode::kPermissionDenied:
+      return 403;
     case StatusCode::kCancelled:
       return 499;
     case StatusCode::kCorrupt:

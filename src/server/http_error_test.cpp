@@ -15,6 +15,8 @@ TEST(HttpErrorTest, StatusCodesMapToHttpStatuses) {
   EXPECT_EQ(http_status_for(StatusCode::kNotFound), 404);
   EXPECT_EQ(http_status_for(StatusCode::kResourceExhausted), 429);
   EXPECT_EQ(http_status_for(StatusCode::kUnavailable), 503);
+  EXPECT_EQ(http_status_for(StatusCode::kUnauthenticated), 401);
+  EXPECT_EQ(http_status_for(StatusCode::kPermissionDenied), 403);
   EXPECT_EQ(http_status_for(StatusCode::kCancelled), 499);
   EXPECT_EQ(http_status_for(StatusCode::kCorrupt), 500);
   EXPECT_EQ(http_status_for(StatusCode::kIoError), 500);
