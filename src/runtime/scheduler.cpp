@@ -180,6 +180,7 @@ Result<std::unique_ptr<Scheduler>> Scheduler::create(const Model& model,
   std::unique_ptr<Scheduler> s(new Scheduler(model, o, std::move(impl)));
   s->stats_.kv_blocks_total = o.kv_blocks;
   s->thread_ = std::thread([p = s.get()] { p->loop(); });
+  s->thread_id_ = s->thread_.get_id();
   QWL_LOG_DEBUG("scheduler: {} KV blocks of {} positions ({} MiB), ctx {}, {} running at most",
                 o.kv_blocks, o.block_size, (o.kv_blocks * block_bytes) >> 20, o.ctx_size,
                 o.max_running);
@@ -241,7 +242,7 @@ SchedulerStats Scheduler::stats() const {
 }
 
 void Scheduler::shutdown() {
-  QWL_CHECK(std::this_thread::get_id() != thread_.get_id(),
+  QWL_CHECK(std::this_thread::get_id() != thread_id_,
             "Scheduler::shutdown called from an event callback");
   {
     std::lock_guard lock(mu_);

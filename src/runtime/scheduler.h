@@ -191,6 +191,7 @@ class Scheduler {
   bool stop_ = false;                              // guarded by mu_
   std::once_flag joined_;
   std::thread thread_;
+  std::thread::id thread_id_;  // the scheduler thread's, set before create() returns
 };
 
 }  // namespace qwl
