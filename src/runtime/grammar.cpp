@@ -181,7 +181,10 @@ std::string Grammar::expr_to_string(GrammarExpr e) const {
       std::string s = "[";
       for (ByteRange r : x.ranges) {
         s += byte_repr(r.lo);
-        if (r.hi != r.lo) s += "-" + byte_repr(r.hi);
+        if (r.hi != r.lo) {
+          s += '-';
+          s += byte_repr(r.hi);
+        }
       }
       return s + "]";
     }
@@ -457,7 +460,8 @@ GrammarEngine::GrammarEngine(std::shared_ptr<const CompiledGrammar> grammar)
     : grammar_(std::move(grammar)) {
   frame_info_.push_back({-1, -1, 0});
   frame_info_.push_back({-1, -1, kMaxStackDepth - kPositionDepth});
-  closures_.resize(2);
+  closures_.push_back(Closure{});
+  closures_.push_back(Closure{});
   // State 0: dead, its own successor on every byte.
   states_.push_back({0, 0, 0});
   state_ids_.emplace(std::string(1, '\0'), kDead);

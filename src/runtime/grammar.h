@@ -42,11 +42,13 @@ namespace qwl {
 struct ByteRange {
   uint8_t lo;
   uint8_t hi;  // inclusive
+  bool operator==(const ByteRange&) const = default;
 };
 
 struct CodepointRange {
   char32_t lo;
   char32_t hi;  // inclusive
+  bool operator==(const CodepointRange&) const = default;
 };
 
 using GrammarExpr = int32_t;  // an expression's index in its Grammar

@@ -1,0 +1,123 @@
+// Token-level constraints: a grammar (grammar.h) applied to a vocabulary as a LogitsConstraint,
+// the factories for JSON Schema, JSON objects and Qwen tool calls, and a wrapper that leaves
+// a Qwen3 <think> block free and constrains what follows it.
+//
+// Per step, the allowed tokens are those whose bytes can continue the text under the grammar
+// (and, once the text can end, the end-of-generation tokens; special tokens only where the
+// grammar names them). Computing them: the matcher state is a set of stacks; for the node on
+// top of each stack, the tokens that its own rule accepts or rejects whatever lies below are
+// found once per node by walking the vocabulary trie (ConstraintVocab) and cached; only the
+// few tokens that run past the end of that rule are then walked from the full state (in trie
+// order, sharing prefixes). Whole masks are also cached per state, since a generation keeps
+// returning to the same states (inside a string, between array items). docs/CONSTRAINTS.md
+// has the measurements.
+//
+// Errors: accept() returns InvalidArgument for a token the mask would have excluded, and
+// leaves the constraint unchanged. Factories return the grammar's errors (json_schema.h).
+// If a grammar reaches a state where no token fits (a dead end, or nesting deeper than
+// GrammarEngine::kMaxStackDepth), apply() allows only end-of-generation tokens.
+// Thread-safety: a constraint is used by one thread at a time; the ConstraintVocab it holds
+// is shared and immutable.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "base/status.h"
+#include "runtime/constraint_vocab.h"
+#include "runtime/grammar.h"
+#include "runtime/json_schema.h"
+#include "runtime/logits_constraint.h"
+#include "tokenizer/tokenizer.h"
+
+namespace qwl {
+
+class TokenConstraint final : public LogitsConstraint {
+ public:
+  // Compiles `grammar` against the vocabulary (special tokens the vocabulary has become single
+  // tokens; the others are written as text).
+  static Result<std::unique_ptr<TokenConstraint>> create(
+      std::shared_ptr<const ConstraintVocab> vocab, const Grammar& grammar);
+
+  void apply(std::span<float> logits) override;
+  Status accept(int32_t token) override;
+  bool complete() const override;
+
+  // The allowed tokens now, as apply() uses them: bit (id % 64) of word id / 64.
+  const std::vector<uint64_t>& allowed();
+  // The same set computed without any cache, by walking every token from the current state
+  // (the reference the cached computation is tested against; slow).
+  std::vector<uint64_t> allowed_by_full_walk();
+
+  struct Stats {
+    int64_t masks = 0;  // allowed() computations (cache misses)
+    int64_t mask_cache_hits = 0;
+    int64_t positions = 0;       // nodes analysed by a trie walk
+    int64_t context_tokens = 0;  // tokens walked from a full state
+  };
+  const Stats& stats() const { return stats_; }
+
+ private:
+  struct Position {
+    bool done = false;
+    std::vector<uint64_t> accepted_bits;  // dense form, when many tokens are accepted
+    std::vector<int32_t> accepted;        // sparse form otherwise
+    std::vector<int32_t> context_nodes;   // trie nodes of context-dependent tokens, in order
+  };
+
+  TokenConstraint(std::shared_ptr<const ConstraintVocab> vocab,
+                  std::shared_ptr<const CompiledGrammar> grammar);
+  const Position& position(int32_t node);
+  void compute_mask(GrammarEngine::StateId s, std::vector<uint64_t>* bits);
+  void walk_context_tokens(GrammarEngine::StateId s, std::span<const int32_t> nodes,
+                           std::vector<uint64_t>* bits);
+  void walk_all(GrammarEngine::StateId s, std::vector<uint64_t>* bits);
+  void set(std::vector<uint64_t>* bits, int32_t id) const;
+
+  std::shared_ptr<const ConstraintVocab> vocab_;
+  GrammarEngine engine_;
+  GrammarEngine::StateId state_;
+  bool finished_ = false;  // an end-of-generation token was accepted
+  std::unordered_map<int32_t, Position> positions_;
+  std::unordered_map<GrammarEngine::StateId, std::vector<uint64_t>> masks_;
+  std::vector<uint64_t> eog_mask_;
+  std::vector<GrammarEngine::StateId> walk_states_;  // (max token bytes + 1)
+  std::vector<int32_t> merged_;
+  Stats stats_;
+};
+
+// Factories. The Tokenizer overloads build a ConstraintVocab each time (tens of
+// milliseconds for Qwen's vocabulary); servers should build one per model and pass it.
+Result<std::unique_ptr<LogitsConstraint>> make_grammar_constraint(
+    std::shared_ptr<const ConstraintVocab> vocab, const Grammar& grammar);
+Result<std::unique_ptr<LogitsConstraint>> make_json_schema_constraint(
+    std::shared_ptr<const ConstraintVocab> vocab, std::string_view schema_json,
+    const JsonGrammarOptions& options = {});
+Result<std::unique_ptr<LogitsConstraint>> make_json_schema_constraint(const Tokenizer& tokenizer,
+                                                                      std::string_view schema_json);
+Result<std::unique_ptr<LogitsConstraint>> make_json_object_constraint(
+    std::shared_ptr<const ConstraintVocab> vocab, const JsonGrammarOptions& options = {});
+Result<std::unique_ptr<LogitsConstraint>> make_json_object_constraint(const Tokenizer& tokenizer);
+Result<std::unique_ptr<LogitsConstraint>> make_tool_call_constraint(
+    std::shared_ptr<const ConstraintVocab> vocab, std::string_view tools_json,
+    std::optional<std::string> only_name, bool parallel, const JsonGrammarOptions& options = {});
+Result<std::unique_ptr<LogitsConstraint>> make_tool_call_constraint(
+    const Tokenizer& tokenizer, std::string_view tools_json, std::optional<std::string> only_name,
+    bool parallel);
+
+// Qwen3 thinking: until the model emits "</think>", every token but end of generation is
+// allowed; after `thinking_budget` tokens inside the block (>= 0; -1 for no budget) only
+// "</think>" is. After "</think>", tokens made only of '\n' are allowed for up to two newlines
+// (the "\n\n" Qwen3 writes there), then `inner` constrains the rest. NotFound when the
+// vocabulary has no "</think>" token.
+Result<std::unique_ptr<LogitsConstraint>> make_thinking_constraint(
+    std::shared_ptr<const ConstraintVocab> vocab, std::unique_ptr<LogitsConstraint> inner,
+    int thinking_budget);
+
+}  // namespace qwl
