@@ -450,7 +450,8 @@ Status read_messages(Reader& r, const Json& v, std::vector<ChatMessage>* out) {
   if (!v.is_array()) return r.wrong_type(path, v, "an array");
   if (v.empty()) return r.invalid(path, "at least one message is required");
   // The assistant message (an index: *out grows) whose calls tool messages may answer.
-  std::optional<size_t> calls_from;
+  constexpr size_t kNone = static_cast<size_t>(-1);
+  size_t calls_from = kNone;
   for (size_t i = 0; i < v.size(); ++i) {
     const std::string p = index_path(path, i);
     ChatMessage m;
@@ -458,13 +459,13 @@ Status read_messages(Reader& r, const Json& v, std::vector<ChatMessage>* out) {
     out->push_back(std::move(m));
     const ChatMessage& added = out->back();
     if (added.role == "tool") {
-      if (!calls_from) {
+      if (calls_from == kNone) {
         return r.invalid(join_path(p, "role"),
                          "a 'tool' message must answer a preceding assistant message with "
                          "tool_calls");
       }
       const std::string& id = *added.tool_call_id;
-      const auto& calls = (*out)[*calls_from].tool_calls;
+      const auto& calls = (*out)[calls_from].tool_calls;
       const bool ids_given =
           std::any_of(calls.begin(), calls.end(), [](const ToolCall& c) { return !c.id.empty(); });
       if (ids_given &&
@@ -476,7 +477,7 @@ Status read_messages(Reader& r, const Json& v, std::vector<ChatMessage>* out) {
     } else if (added.role == "assistant" && !added.tool_calls.empty()) {
       calls_from = out->size() - 1;
     } else {
-      calls_from.reset();
+      calls_from = kNone;
     }
   }
   return Status::Ok();
