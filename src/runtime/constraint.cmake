@@ -12,5 +12,7 @@ target_link_libraries(qwl_runtime PRIVATE nlohmann_json::nlohmann_json)
 
 qwl_test(constraint_tests LABEL "runtime;engine"
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/grammar_test.cpp
+          ${CMAKE_CURRENT_LIST_DIR}/constraint_regex_test.cpp
+          ${CMAKE_CURRENT_LIST_DIR}/json_schema_test.cpp
           ${CMAKE_CURRENT_LIST_DIR}/token_constraint_test.cpp
   DEPS qwl_runtime nlohmann_json::nlohmann_json)
