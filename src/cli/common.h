@@ -53,5 +53,6 @@ void add_tokenize(CLI::App& app, int& exit_code);
 void add_logits(CLI::App& app, int& exit_code);
 void add_convert(CLI::App& app, int& exit_code);
 void add_bench(CLI::App& app, int& exit_code);
+void add_serve(CLI::App& app, int& exit_code);
 
 }  // namespace qwl::cli

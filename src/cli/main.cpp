@@ -11,6 +11,7 @@ int main(int argc, char** argv) {
       "qwenlayer: an open assistant layer for Qwen models.\n"
       "Runs Qwen2/Qwen2.5/Qwen3 models from GGUF files or Hugging Face folders on the CPU.\n"
       "Examples:\n"
+      "  qwenlayer serve -m model.gguf --port 8080      (OpenAI-compatible API)\n"
       "  qwenlayer generate -m model.gguf -p \"Once upon a time\" -n 64\n"
       "  qwenlayer tokenize -m tokenizer.json \"你好，世界\" --ids\n"
       "  qwenlayer convert ./Qwen2.5-0.5B-Instruct -o qwen.gguf --type q4_k_m\n"
@@ -37,6 +38,7 @@ int main(int argc, char** argv) {
   qwl::cli::add_logits(app, exit_code);
   qwl::cli::add_convert(app, exit_code);
   qwl::cli::add_bench(app, exit_code);
+  qwl::cli::add_serve(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

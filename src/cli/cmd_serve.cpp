@@ -1,0 +1,182 @@
+// `qwenlayer serve`: the OpenAI-compatible API over one model, many clients at once.
+//
+// Order of start-up: the HTTP server listens first (so /health can answer 503 while the model
+// loads), then the model is loaded and the scheduler started, then the API opens. SIGINT or
+// SIGTERM stops accepting, lets requests in flight finish for --grace seconds, cancels the rest
+// and exits 0.
+#include <sys/stat.h>
+
+#include <csignal>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "base/clock.h"
+#include "base/log.h"
+#include "cli/common.h"
+#include "model/model.h"
+#include "runtime/scheduler.h"
+#include "server/http_server.h"
+#include "server/openai_service.h"
+
+namespace qwl::cli {
+namespace {
+
+struct ServeArgs {
+  EngineOptions engine;
+  std::string host = "127.0.0.1";
+  int port = 8080;
+  std::string model_name;
+  int parallel = 16;
+  int queue = 64;
+  int batch_tokens = 512;
+  int64_t kv_positions = 0;
+  bool no_prefix_cache = false;
+  int thinking_budget = 2048;
+  int http_threads = 4;
+  double grace_s = 10;
+};
+
+// The id clients use as "model": --model-name, else the file or folder name without extension.
+std::string model_id(const ServeArgs& a) {
+  if (!a.model_name.empty()) return a.model_name;
+  std::filesystem::path p(a.engine.model_path());
+  if (p.filename().empty()) p = p.parent_path();
+  return p.extension() == ".gguf" ? p.stem().string() : p.filename().string();
+}
+
+// The model file's modification time in Unix seconds (0 if unknown).
+int64_t file_time(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 ? static_cast<int64_t>(st.st_mtime) : 0;
+}
+
+Status run(const ServeArgs& a) {
+  if (a.port < 0 || a.port > 65535) return InvalidArgumentError("--port {} is not a port", a.port);
+  QWL_RETURN_IF_ERROR(a.engine.check_model());
+  // Signals are taken by sigwait() below: block them before any thread starts, so that every
+  // thread inherits the mask and none is interrupted.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  openai::Service service(openai::ServiceOptions{.thinking_budget = a.thinking_budget});
+  http::ServerOptions server_options{
+      .host = a.host, .port = static_cast<uint16_t>(a.port), .handler_threads = a.http_threads};
+  http::Server server(server_options);
+  QWL_RETURN_IF_ERROR(service.add_routes(server));
+  QWL_RETURN_IF_ERROR(server.start());
+  QWL_LOG_INFO("listening on http://{}:{} (loading the model; /health answers 503 until ready)",
+               a.host, server.port());
+
+  Stopwatch watch;
+  const int threads = a.engine.thread_count();
+  std::unique_ptr<Model> model;
+  {
+    ThreadPool load_pool(threads);
+    auto loaded = Model::load(a.engine.model_path(), a.engine.load_options(&load_pool));
+    if (!loaded.ok()) {
+      service.set_failed(loaded.status());
+      server.stop(std::chrono::milliseconds(0));
+      return loaded.status();
+    }
+    model = std::move(loaded).value();
+  }
+  const std::string& tmpl_source = model->chat_template();
+  if (tmpl_source.empty())
+    return UnsupportedError("{} has no chat template (tokenizer.chat_template)",
+                            a.engine.model_path());
+  auto tmpl = ChatTemplate::parse(tmpl_source);
+  if (!tmpl.ok()) return tmpl.status().with_context(a.engine.model_path());
+  const int64_t ctx = a.engine.ctx_size;
+  SchedulerOptions sched_options{
+      .n_threads = threads,
+      .ctx_size = ctx,
+      .kv_blocks = 0,
+      .kv_type = a.engine.kv_type == "f32" ? DType::kF32 : DType::kF16,
+      .max_running = a.parallel,
+      .max_queue = a.queue,
+      .max_batch_tokens = a.batch_tokens,
+      .prefix_cache = !a.no_prefix_cache,
+  };
+  const int64_t positions = a.kv_positions > 0 ? a.kv_positions : 4 * ctx;
+  sched_options.kv_blocks = (positions + sched_options.block_size - 1) / sched_options.block_size;
+  auto scheduler = Scheduler::create(*model, sched_options);
+  if (!scheduler.ok()) return scheduler.status();
+  openai::Engine engine{.model = model.get(),
+                        .scheduler = scheduler.value().get(),
+                        .chat_template = std::move(tmpl).value(),
+                        .model_id = model_id(a),
+                        .created = file_time(a.engine.model_path()),
+                        .vocab = ConstraintVocab::build(model->tokenizer())};
+  service.set_engine(&engine);
+  QWL_LOG_INFO(
+      "ready: model '{}' ({}, {} layers) loaded in {:.1f} s; {} threads, context {}, "
+      "{} sequences at once, KV for {} positions",
+      engine.model_id, model->config().arch_name, model->config().n_layer, watch.elapsed_s(),
+      threads, ctx, a.parallel, scheduler.value()->options().kv_blocks * sched_options.block_size);
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  QWL_LOG_INFO("{}: stopping (in-flight requests get {:.0f} s to finish)",
+               sig == SIGINT ? "SIGINT" : "SIGTERM", a.grace_s);
+  server.stop(std::chrono::milliseconds(static_cast<int64_t>(a.grace_s * 1000)));
+  scheduler.value()->shutdown();
+  QWL_LOG_INFO("stopped");
+  return Status::Ok();
+}
+
+}  // namespace
+
+void add_serve(CLI::App& app, int& exit_code) {
+  auto args = std::make_shared<ServeArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "serve",
+      "Serve the OpenAI-compatible API (/v1/chat/completions, /v1/completions, /v1/models,\n"
+      "/health) for one model, with continuous batching and a prefix cache.\n"
+      "Binds 127.0.0.1 unless --host says otherwise. Stop with Ctrl-C or SIGTERM.\n"
+      "Example: qwenlayer serve -m qwen.gguf --port 8080\n"
+      "         curl http://127.0.0.1:8080/v1/chat/completions -H 'Content-Type: "
+      "application/json' \\\n"
+      "           -d '{\"messages\":[{\"role\":\"user\",\"content\":\"Hello\"}]}'");
+  args->engine.add_to(*cmd, true);
+  cmd->add_option("--host", args->host, "Address to bind (0.0.0.0 exposes it to the network)")
+      ->envname("QWL_HOST")
+      ->capture_default_str();
+  cmd->add_option("--port", args->port, "Port (0 = any free port)")
+      ->envname("QWL_PORT")
+      ->capture_default_str();
+  cmd->add_option("--model-name", args->model_name,
+                  "The id clients pass as \"model\" (default: the file name)");
+  cmd->add_option("--parallel", args->parallel, "Sequences generated at once (batch size)")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+  cmd->add_option("--queue", args->queue, "Requests waiting at most; more get 429")
+      ->check(CLI::Range(0, 100000))
+      ->capture_default_str();
+  cmd->add_option("--batch-tokens", args->batch_tokens,
+                  "Tokens per forward step (decodes plus prompt chunks)")
+      ->check(CLI::Range(1, 65536))
+      ->capture_default_str();
+  cmd->add_option("--kv-positions", args->kv_positions,
+                  "KV cache size in positions, shared by all sequences and the prefix cache "
+                  "(default: 4 x ctx-size)")
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 30));
+  cmd->add_flag("--no-prefix-cache", args->no_prefix_cache,
+                "Do not reuse the KV of earlier requests' common prompt prefixes");
+  cmd->add_option("--thinking-budget", args->thinking_budget,
+                  "Tokens a Qwen3 model may think before constrained output (<= 0: no limit)")
+      ->capture_default_str();
+  cmd->add_option("--http-threads", args->http_threads, "Threads that run request handlers")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+  cmd->add_option("--grace", args->grace_s, "Seconds in-flight requests get at shutdown")
+      ->check(CLI::Range(0.0, 3600.0))
+      ->capture_default_str();
+  cmd->callback([args, &exit_code] { exit_code = report(run(*args)); });
+}
+
+}  // namespace qwl::cli

@@ -1,0 +1,503 @@
+// The OpenAI routes: request -> prompt -> scheduler -> response or stream.
+#include "server/openai_service.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <stop_token>
+#include <utility>
+#include <vector>
+
+#include "base/log.h"
+#include "chat/tool_call_parser.h"
+#include "runtime/token_constraint.h"
+#include "server/http_error.h"
+#include "server/openai_request.h"
+#include "server/openai_response.h"
+
+namespace qwl::openai {
+namespace {
+
+int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Scheduler logprobs (ids) -> response logprobs (token text).
+std::vector<TokenLogprob> to_response_logprobs(const Tokenizer& tok,
+                                               std::span<const qwl::TokenLogprob> in) {
+  std::vector<TokenLogprob> out;
+  out.reserve(in.size());
+  for (const qwl::TokenLogprob& t : in) {
+    TokenLogprob r{.token = std::string(tok.token_bytes(t.token)), .logprob = t.logprob};
+    for (const auto& alt : t.top)
+      r.top_logprobs.push_back({std::string(tok.token_bytes(alt.token)), alt.logprob});
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+Usage to_usage(const SequenceUsage& u) {
+  return {
+      .prompt_tokens = u.n_prompt, .completion_tokens = u.n_generated, .cached_tokens = u.n_cached};
+}
+
+// Queues SSE events without blocking (the scheduler thread calls this). False when the client
+// has gone or fallen so far behind that its queue is full: the caller cancels the sequence.
+bool send_all(http::EventSink& sink, const std::vector<std::string>& chunks) {
+  for (const std::string& c : chunks)
+    if (!sink.try_send({.data = c}).ok()) return false;
+  return true;
+}
+
+// Cancels the sequence when the client goes away. The id arrives after submit() returns, while
+// the cancel may fire before: whichever comes second does the cancel.
+class CancelLink {
+ public:
+  explicit CancelLink(Scheduler* scheduler) : scheduler_(scheduler) {}
+  void set_id(uint64_t id) {
+    std::lock_guard lock(mu_);
+    id_ = id;
+    if (cancelled_) scheduler_->cancel(id);
+  }
+  void cancel() {
+    std::lock_guard lock(mu_);
+    cancelled_ = true;
+    if (id_ != 0) scheduler_->cancel(id_);
+  }
+  void watch(std::stop_token token) {
+    callback_.emplace(std::move(token), [this] { cancel(); });
+  }
+
+ private:
+  Scheduler* scheduler_;
+  std::mutex mu_;
+  uint64_t id_ = 0;
+  bool cancelled_ = false;
+  std::optional<std::stop_callback<std::function<void()>>> callback_;
+};
+
+// What a request has become by the time it is submitted.
+struct Prepared {
+  SequenceParams params;
+  bool thinking_open = false;  // the prompt ends inside <think>
+};
+
+}  // namespace
+
+struct Service::Impl {
+  explicit Impl(ServiceOptions o) : options(std::move(o)) {}
+
+  ServiceOptions options;
+  std::atomic<const Engine*> engine{nullptr};
+  std::mutex failed_mu;
+  Status failed;  // guarded by failed_mu
+
+  // The engine, or the 503 to answer while there is none.
+  Result<const Engine*> ready() {
+    if (const Engine* e = engine.load(std::memory_order_acquire)) return e;
+    std::lock_guard lock(failed_mu);
+    if (!failed.ok())
+      return UnavailableError("the model could not be loaded: {}", failed.message());
+    return UnavailableError("the model is still loading; try again shortly (GET /health)");
+  }
+
+  // The model the request names must be ours (empty = ours).
+  static std::optional<http::Response> check_model(const Engine& e, const std::string& model) {
+    if (model.empty() || model == e.model_id) return std::nullopt;
+    return http::error_response(
+        404,
+        fmt::format("The model '{}' does not exist; this server serves '{}' "
+                    "(GET /v1/models)",
+                    model, e.model_id),
+        "model", "model_not_found");
+  }
+
+  // max_tokens: the request's, capped by what the context has left; the whole rest by default.
+  static Result<int> generation_budget(const Engine& e, size_t n_prompt,
+                                       const std::optional<int64_t>& requested) {
+    const int64_t ctx = e.scheduler->options().ctx_size;
+    const auto prompt = static_cast<int64_t>(n_prompt);
+    if (prompt >= ctx)
+      return InvalidArgumentError(
+          "This model's maximum context length is {} tokens; the prompt has {} tokens. Shorten "
+          "the messages (or start the server with a larger --ctx-size).",
+          ctx, prompt);
+    const int64_t left = ctx - prompt;
+    return static_cast<int>(requested ? std::min<int64_t>(*requested, left) : left);
+  }
+
+  http::Response chat(http::Request& req);
+  http::Response completion(http::Request& req);
+  http::Response models(http::Request& req);
+  http::Response model(http::Request& req);
+  http::Response health(http::Request& req);
+
+  Result<Prepared> prepare_chat(const Engine& e, const ChatCompletionRequest& r,
+                                std::string* error_param);
+  Result<std::unique_ptr<LogitsConstraint>> make_constraint(const Engine& e,
+                                                            const ChatCompletionRequest& r,
+                                                            bool thinking_open,
+                                                            std::string* error_param);
+  http::Response run_chat(const Engine& e, const ChatCompletionRequest& r, Prepared prepared,
+                          http::Request& req);
+  http::Response run_completion(const Engine& e, const CompletionRequest& r, SequenceParams params,
+                                std::string prompt_text, http::Request& req);
+};
+
+Result<Prepared> Service::Impl::prepare_chat(const Engine& e, const ChatCompletionRequest& r,
+                                             std::string* error_param) {
+  const Model& m = *e.model;
+  auto rendered = e.chat_template.render(to_chat_input(r));
+  if (!rendered.ok()) {
+    *error_param = "messages";
+    return rendered.status();
+  }
+  Prepared p;
+  p.thinking_open = prompt_opens_thinking(rendered.value());
+  // The template's special tokens are tokens; text inside messages is not trusted to be.
+  p.params.prompt = m.tokenizer().encode(rendered.value(), /*parse_special=*/true);
+  auto budget = generation_budget(e, p.params.prompt.size(), r.sampling.max_tokens);
+  if (!budget.ok()) {
+    *error_param = "messages";
+    return budget.status();
+  }
+  p.params.max_tokens = budget.value();
+  p.params.sampling = to_sampling_params(r.sampling, options.default_sampling);
+  if (Status s = p.params.sampling.validate(m.config().n_vocab); !s.ok()) {
+    *error_param = "logit_bias";
+    return s;
+  }
+  p.params.stop = r.sampling.stop;
+  p.params.top_logprobs = r.logprobs ? r.top_logprobs : -1;
+  auto constraint = make_constraint(e, r, p.thinking_open, error_param);
+  if (!constraint.ok()) return constraint.status();
+  p.params.constraint = std::move(constraint).value();
+  return p;
+}
+
+// The constraint the output must satisfy: a tool call when tool_choice requires one, JSON for
+// response_format json_object / json_schema; null when the output is free. When a Qwen3 model
+// may think first (the prompt opens a <think> block, or the template lets the model open one),
+// the constraint starts after "</think>", with the thinking budget.
+Result<std::unique_ptr<LogitsConstraint>> Service::Impl::make_constraint(
+    const Engine& e, const ChatCompletionRequest& r, bool thinking_open, std::string* error_param) {
+  Result<std::unique_ptr<LogitsConstraint>> inner = std::unique_ptr<LogitsConstraint>();
+  if (r.tool_choice.mode == ToolChoiceMode::kRequired ||
+      r.tool_choice.mode == ToolChoiceMode::kFunction) {
+    *error_param = "tools";
+    std::optional<std::string> only;
+    if (r.tool_choice.mode == ToolChoiceMode::kFunction) only = r.tool_choice.function_name;
+    inner = make_tool_call_constraint(e.vocab, r.tools.dump(), only, r.parallel_tool_calls);
+  } else if (r.response_format.type == ResponseFormatType::kJsonObject) {
+    *error_param = "response_format";
+    inner = make_json_object_constraint(e.vocab);
+  } else if (r.response_format.type == ResponseFormatType::kJsonSchema) {
+    *error_param = "response_format.json_schema.schema";
+    inner = make_json_schema_constraint(e.vocab, r.response_format.schema.dump());
+  }
+  if (!inner.ok() || inner.value() == nullptr) return inner;
+  // Whether the model will think first: the prompt is inside <think> already, or the template
+  // knows enable_thinking and the request did not turn it off (Qwen3 then opens <think> itself).
+  const bool may_think =
+      thinking_open ||
+      (e.chat_template.source().find("enable_thinking") != std::string::npos &&
+       r.enable_thinking.value_or(true) && e.model->tokenizer().token_id("</think>").has_value());
+  if (!may_think) return inner;
+  return make_thinking_constraint(e.vocab, std::move(inner).value(),
+                                  options.thinking_budget > 0 ? options.thinking_budget : -1);
+}
+
+// One chat request in flight: turns scheduler events into chunks or a final body.
+struct ChatRun {
+  ChatRun(const Engine& e, Scheduler* s, ToolCallParserOptions parser_options,
+          ChatStreamOptions stream_options)
+      : engine(&e),
+        link(s),
+        parser(parser_options),
+        parser_options(parser_options),
+        encoder(std::move(stream_options), IdGenerator::random()) {}
+
+  const Engine* engine;
+  CancelLink link;
+  StreamingToolCallParser parser;
+  ToolCallParserOptions parser_options;
+  ChatStreamEncoder encoder;
+  // Stream mode.
+  http::EventSink sink;
+  // Plain mode.
+  http::DeferredReply reply;
+  ChatCompletion completion;
+  std::string text;
+};
+
+http::Response Service::Impl::run_chat(const Engine& e, const ChatCompletionRequest& r,
+                                       Prepared prepared, http::Request& req) {
+  const std::string id = IdGenerator::random().next("chatcmpl-");
+  const int64_t created = unix_now();
+  ToolCallParserOptions parser_options{.thinking_open = prepared.thinking_open};
+  auto run = std::make_shared<ChatRun>(e, e.scheduler, parser_options,
+                                       ChatStreamOptions{.id = id,
+                                                         .created = created,
+                                                         .model = e.model_id,
+                                                         .include_usage = r.include_usage,
+                                                         .logprobs = r.logprobs});
+  const Tokenizer& tok = e.model->tokenizer();
+  http::Response response;
+  SequenceCallback on_event;
+  if (r.stream) {
+    // Room for a whole answer's chunks: the callback runs on the scheduler thread and must not
+    // block, so it uses try_send; a client that falls that far behind is cut off.
+    run->sink = http::EventSink::create({.max_queued_events = 8192});
+    response = http::Response::event_stream(run->sink);
+    on_event = [run, &tok](SequenceEvent&& ev) {
+      std::vector<ChatDelta> deltas;
+      run->parser.feed(ev.text, &deltas);
+      std::vector<std::string> chunks;
+      if (ev.done && ev.error.ok()) run->parser.finish(&deltas);
+      const std::vector<TokenLogprob> lp = to_response_logprobs(tok, ev.logprobs);
+      run->encoder.add(deltas, lp, &chunks);
+      if (ev.done) {
+        if (ev.error.ok()) {
+          run->encoder.finish(finish_reason_for(ev.stop, run->encoder.has_tool_calls()),
+                              to_usage(ev.usage), &chunks);
+        } else {
+          chunks.push_back(stream_error_json(ev.error));
+        }
+      }
+      if (!send_all(run->sink, chunks)) run->link.cancel();
+      if (ev.done) run->sink.close();
+    };
+  } else {
+    auto [deferred, reply] = http::Response::deferred();
+    response = std::move(deferred);
+    run->reply = std::move(reply);
+    run->completion =
+        ChatCompletion{.id = id, .created = created, .model = e.model_id, .logprobs = r.logprobs};
+    on_event = [run, &tok](SequenceEvent&& ev) {
+      run->text += ev.text;
+      if (run->completion.logprobs) {
+        std::vector<TokenLogprob> lp = to_response_logprobs(tok, ev.logprobs);
+        for (TokenLogprob& t : lp) run->completion.token_logprobs.push_back(std::move(t));
+      }
+      if (!ev.done) return;
+      if (!ev.error.ok()) {
+        run->reply.send(http::error_response(ev.error));
+        return;
+      }
+      run->completion.output = parse_model_output(run->text, run->parser_options);
+      run->completion.finish_reason =
+          finish_reason_for(ev.stop, has_valid_tool_calls(run->completion.output));
+      run->completion.usage = to_usage(ev.usage);
+      run->reply.send(
+          http::Response::json(chat_completion_json(run->completion, IdGenerator::random())));
+    };
+  }
+  run->link.watch(req.cancel);
+  auto submitted = e.scheduler->submit(std::move(prepared.params), std::move(on_event));
+  if (!submitted.ok()) {
+    // The callback will never run: answer here.
+    if (r.stream) run->sink.close();
+    return http::error_response(
+        submitted.status(),
+        submitted.status().code() == StatusCode::kInvalidArgument ? "messages" : "");
+  }
+  run->link.set_id(submitted.value());
+  return response;
+}
+
+http::Response Service::Impl::chat(http::Request& req) {
+  auto engine_or = ready();
+  if (!engine_or.ok()) return http::error_response(engine_or.status());
+  const Engine& e = *engine_or.value();
+  std::string param;
+  auto parsed = parse_chat_completion_request(req.body, &param);
+  if (!parsed.ok()) return http::error_response(parsed.status(), param);
+  if (auto bad = check_model(e, parsed->model)) return std::move(*bad);
+  auto prepared = prepare_chat(e, parsed.value(), &param);
+  if (!prepared.ok()) return http::error_response(prepared.status(), param);
+  return run_chat(e, parsed.value(), std::move(prepared).value(), req);
+}
+
+// One text completion in flight.
+struct CompletionRun {
+  explicit CompletionRun(Scheduler* s, TextStreamOptions o) : link(s), encoder(std::move(o)) {}
+  CancelLink link;
+  TextStreamEncoder encoder;
+  http::EventSink sink;
+  http::DeferredReply reply;
+  TextCompletion completion;
+};
+
+http::Response Service::Impl::run_completion(const Engine& e, const CompletionRequest& r,
+                                             SequenceParams params, std::string prompt_text,
+                                             http::Request& req) {
+  const std::string id = IdGenerator::random().next("cmpl-");
+  const int64_t created = unix_now();
+  auto run = std::make_shared<CompletionRun>(e.scheduler,
+                                             TextStreamOptions{.id = id,
+                                                               .created = created,
+                                                               .model = e.model_id,
+                                                               .include_usage = r.include_usage,
+                                                               .logprobs = r.logprobs >= 0});
+  const Tokenizer& tok = e.model->tokenizer();
+  http::Response response;
+  SequenceCallback on_event;
+  if (r.stream) {
+    run->sink = http::EventSink::create({.max_queued_events = 8192});
+    response = http::Response::event_stream(run->sink);
+    if (r.echo) {
+      std::vector<std::string> chunks;
+      run->encoder.add(prompt_text, {}, &chunks);
+      send_all(run->sink, chunks);
+    }
+    on_event = [run, &tok](SequenceEvent&& ev) {
+      std::vector<std::string> chunks;
+      run->encoder.add(ev.text, to_response_logprobs(tok, ev.logprobs), &chunks);
+      if (ev.done) {
+        if (ev.error.ok()) {
+          run->encoder.finish(finish_reason_for(ev.stop, false), to_usage(ev.usage), &chunks);
+        } else {
+          chunks.push_back(stream_error_json(ev.error));
+        }
+      }
+      if (!send_all(run->sink, chunks)) run->link.cancel();
+      if (ev.done) run->sink.close();
+    };
+  } else {
+    auto [deferred, reply] = http::Response::deferred();
+    response = std::move(deferred);
+    run->reply = std::move(reply);
+    run->completion = TextCompletion{.id = id,
+                                     .created = created,
+                                     .model = e.model_id,
+                                     .text = r.echo ? std::move(prompt_text) : std::string(),
+                                     .logprobs = r.logprobs >= 0};
+    run->completion.text_offset = static_cast<int64_t>(run->completion.text.size());
+    on_event = [run, &tok](SequenceEvent&& ev) {
+      run->completion.text += ev.text;
+      if (run->completion.logprobs) {
+        for (TokenLogprob& t : to_response_logprobs(tok, ev.logprobs))
+          run->completion.token_logprobs.push_back(std::move(t));
+      }
+      if (!ev.done) return;
+      if (!ev.error.ok()) {
+        run->reply.send(http::error_response(ev.error));
+        return;
+      }
+      run->completion.finish_reason = finish_reason_for(ev.stop, false);
+      run->completion.usage = to_usage(ev.usage);
+      run->reply.send(http::Response::json(text_completion_json(run->completion)));
+    };
+  }
+  run->link.watch(req.cancel);
+  auto submitted = e.scheduler->submit(std::move(params), std::move(on_event));
+  if (!submitted.ok()) {
+    if (r.stream) run->sink.close();
+    return http::error_response(
+        submitted.status(),
+        submitted.status().code() == StatusCode::kInvalidArgument ? "prompt" : "");
+  }
+  run->link.set_id(submitted.value());
+  return response;
+}
+
+http::Response Service::Impl::completion(http::Request& req) {
+  auto engine_or = ready();
+  if (!engine_or.ok()) return http::error_response(engine_or.status());
+  const Engine& e = *engine_or.value();
+  std::string param;
+  auto parsed = parse_completion_request(req.body, &param);
+  if (!parsed.ok()) return http::error_response(parsed.status(), param);
+  const CompletionRequest& r = parsed.value();
+  if (auto bad = check_model(e, r.model)) return std::move(*bad);
+  const Tokenizer& tok = e.model->tokenizer();
+  SequenceParams params;
+  std::string prompt_text;
+  if (const auto* text = std::get_if<std::string>(&r.prompt)) {
+    prompt_text = *text;
+    // A raw completion prompt is the client's text: special-token spellings in it stay text.
+    params.prompt = tok.encode(prompt_text, /*parse_special=*/false);
+  } else {
+    params.prompt = std::get<std::vector<int32_t>>(r.prompt);
+    for (int32_t id : params.prompt)
+      if (id >= tok.n_vocab())
+        return http::error_response(
+            InvalidArgumentError("token id {} is outside the vocabulary of {} tokens", id,
+                                 tok.n_vocab()),
+            "prompt");
+    prompt_text = tok.decode(params.prompt);
+  }
+  if (params.prompt.empty())
+    return http::error_response(InvalidArgumentError("the prompt is empty"), "prompt");
+  auto budget = generation_budget(e, params.prompt.size(), r.sampling.max_tokens);
+  if (!budget.ok()) return http::error_response(budget.status(), "prompt");
+  // OpenAI's legacy default is 16 tokens.
+  params.max_tokens = r.sampling.max_tokens ? budget.value() : std::min(budget.value(), 16);
+  params.sampling = to_sampling_params(r.sampling, options.default_sampling);
+  if (Status s = params.sampling.validate(e.model->config().n_vocab); !s.ok())
+    return http::error_response(s, "logit_bias");
+  params.stop = r.sampling.stop;
+  params.top_logprobs = r.logprobs;
+  return run_completion(e, r, std::move(params), std::move(prompt_text), req);
+}
+
+http::Response Service::Impl::models(http::Request&) {
+  auto engine_or = ready();
+  if (!engine_or.ok()) return http::error_response(engine_or.status());
+  const Engine& e = *engine_or.value();
+  const ModelCard card{.id = e.model_id, .created = e.created};
+  return http::Response::json(model_list_json({&card, 1}));
+}
+
+http::Response Service::Impl::model(http::Request& req) {
+  auto engine_or = ready();
+  if (!engine_or.ok()) return http::error_response(engine_or.status());
+  const Engine& e = *engine_or.value();
+  if (req.param("id") != e.model_id)
+    return http::error_response(404, fmt::format("The model '{}' does not exist", req.param("id")),
+                                "model", "model_not_found");
+  return http::Response::json(model_json({.id = e.model_id, .created = e.created}));
+}
+
+http::Response Service::Impl::health(http::Request&) {
+  auto engine_or = ready();
+  if (!engine_or.ok()) {
+    http::Response r = http::error_response(engine_or.status());
+    r.headers.set("Retry-After", "1");
+    return r;
+  }
+  return http::Response::json(R"({"status":"ok"})");
+}
+
+Service::Service(ServiceOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+Service::~Service() = default;
+
+void Service::set_engine(const Engine* engine) {
+  impl_->engine.store(engine, std::memory_order_release);
+}
+
+void Service::set_failed(Status status) {
+  std::lock_guard lock(impl_->failed_mu);
+  impl_->failed = std::move(status);
+}
+
+Status Service::add_routes(http::Server& server) {
+  Impl* impl = impl_.get();
+  QWL_RETURN_IF_ERROR(server.add_route(http::Method::kGet, "/health",
+                                       [impl](http::Request& r) { return impl->health(r); }));
+  QWL_RETURN_IF_ERROR(server.add_route(http::Method::kGet, "/v1/models",
+                                       [impl](http::Request& r) { return impl->models(r); }));
+  QWL_RETURN_IF_ERROR(server.add_route(http::Method::kGet, "/v1/models/{id}",
+                                       [impl](http::Request& r) { return impl->model(r); }));
+  QWL_RETURN_IF_ERROR(server.add_route(http::Method::kPost, "/v1/chat/completions",
+                                       [impl](http::Request& r) { return impl->chat(r); }));
+  QWL_RETURN_IF_ERROR(server.add_route(http::Method::kPost, "/v1/completions",
+                                       [impl](http::Request& r) { return impl->completion(r); }));
+  return Status::Ok();
+}
+
+}  // namespace qwl::openai
