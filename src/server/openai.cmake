@@ -3,7 +3,8 @@
 # model. `qwenlayer serve` wires them to the HTTP server and the batch scheduler.
 target_sources(qwl_server PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/openai_request.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/openai_response.cpp)
+  ${CMAKE_CURRENT_LIST_DIR}/openai_response.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/metrics.cpp)
 # The request types carry chat messages (qwl_chat) and map to the sampler's parameters
 # (qwl_runtime).
 target_link_libraries(qwl_server PUBLIC qwl_chat qwl_runtime nlohmann_json::nlohmann_json)
@@ -11,4 +12,5 @@ target_link_libraries(qwl_server PUBLIC qwl_chat qwl_runtime nlohmann_json::nloh
 qwl_test(openai_tests LABEL server
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/openai_request_test.cpp
           ${CMAKE_CURRENT_LIST_DIR}/openai_response_test.cpp
+          ${CMAKE_CURRENT_LIST_DIR}/metrics_test.cpp
   DEPS qwl_server)
