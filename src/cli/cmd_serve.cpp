@@ -66,7 +66,9 @@ Status run(const ServeArgs& a) {
   openai::Service service(openai::ServiceOptions{.thinking_budget = a.thinking_budget});
   http::ServerOptions server_options{
       .host = a.host, .port = static_cast<uint16_t>(a.port), .handler_threads = a.http_threads};
+  service.observe_requests(&server_options);
   http::Server server(server_options);
+  service.observe_server(&server);
   QWL_RETURN_IF_ERROR(service.add_routes(server));
   QWL_RETURN_IF_ERROR(server.start());
   QWL_LOG_INFO("listening on http://{}:{} (loading the model; /health answers 503 until ready)",

@@ -80,6 +80,87 @@ class CancelLink {
   std::optional<std::stop_callback<std::function<void()>>> callback_;
 };
 
+// The route a request went to, as a metrics label (a fixed set, whatever clients send).
+std::string_view route_label(std::string_view target) {
+  target = target.substr(0, target.find('?'));
+  for (std::string_view route :
+       {"/health", "/metrics", "/v1/models", "/v1/chat/completions", "/v1/completions"})
+    if (target == route) return route;
+  if (target.starts_with("/v1/models/")) return "/v1/models/{id}";
+  return "other";
+}
+
+// The service's metrics, looked up once.
+struct ServiceMetrics {
+  explicit ServiceMetrics(metrics::Registry& r)
+      : registry(r),
+        requests(r.counter("qwl_http_requests_total", "HTTP requests answered, by route and status",
+                           {"route", "status"})),
+        request_seconds(r.histogram("qwl_http_request_duration_seconds",
+                                    "Time from a request's first byte to the end of its response",
+                                    metrics::latency_buckets_s(), {"route"})),
+        prompt_tokens(
+            r.counter("qwl_prompt_tokens_total", "Prompt tokens of finished requests").with({})),
+        cached_tokens(r.counter("qwl_prompt_cached_tokens_total",
+                                "Prompt tokens whose KV came from the prefix cache")
+                          .with({})),
+        generated_tokens(r.counter("qwl_generated_tokens_total", "Tokens generated").with({})),
+        ttft(r.histogram("qwl_time_to_first_token_seconds",
+                         "From a request's submission to its first generated token",
+                         metrics::latency_buckets_s())
+                 .with({})),
+        itl(r.histogram("qwl_inter_token_latency_seconds",
+                        "Time between successive generated tokens of a sequence",
+                        metrics::token_latency_buckets_s())
+                .with({})),
+        queue(r.histogram("qwl_queue_time_seconds", "Time a request waited for admission",
+                          metrics::latency_buckets_s())
+                  .with({})),
+        sequences(
+            r.counter("qwl_sequences_total", "Finished sequences by how they ended", {"reason"})) {}
+
+  metrics::Registry& registry;
+  metrics::Family<metrics::Counter>& requests;
+  metrics::Family<metrics::Histogram>& request_seconds;
+  metrics::Counter& prompt_tokens;
+  metrics::Counter& cached_tokens;
+  metrics::Counter& generated_tokens;
+  metrics::Histogram& ttft;
+  metrics::Histogram& itl;
+  metrics::Histogram& queue;
+  metrics::Family<metrics::Counter>& sequences;
+};
+
+// Per-sequence timing for the token-latency metrics (scheduler thread only).
+class TokenTimer {
+ public:
+  // Records the event's tokens; call for every event of one sequence.
+  void observe(const SequenceEvent& ev, ServiceMetrics& m) {
+    const auto now = std::chrono::steady_clock::now();
+    if (!ev.tokens.empty()) {
+      m.generated_tokens.inc(static_cast<double>(ev.tokens.size()));
+      if (started_) {
+        m.itl.observe(std::chrono::duration<double>(now - last_).count());
+      } else if (ev.usage.ttft_us > 0) {
+        m.ttft.observe(static_cast<double>(ev.usage.ttft_us) * 1e-6);
+        m.queue.observe(static_cast<double>(ev.usage.queue_us) * 1e-6);
+      }
+      started_ = true;
+      last_ = now;
+    }
+    if (ev.done) {
+      m.prompt_tokens.inc(static_cast<double>(ev.usage.n_prompt));
+      m.cached_tokens.inc(static_cast<double>(ev.usage.n_cached));
+      m.sequences.with({ev.error.ok() ? stop_reason_name(ev.stop) : std::string_view("error")})
+          .inc();
+    }
+  }
+
+ private:
+  bool started_ = false;
+  std::chrono::steady_clock::time_point last_;
+};
+
 // What a request has become by the time it is submitted.
 struct Prepared {
   SequenceParams params;
@@ -89,9 +170,18 @@ struct Prepared {
 }  // namespace
 
 struct Service::Impl {
-  explicit Impl(ServiceOptions o) : options(std::move(o)) {}
+  explicit Impl(ServiceOptions o)
+      : options(std::move(o)),
+        own_registry(options.metrics == nullptr ? std::make_unique<metrics::Registry>() : nullptr),
+        metrics(options.metrics != nullptr ? *options.metrics : *own_registry) {
+    collect_scheduler_stats();
+  }
+
+  void collect_scheduler_stats();
 
   ServiceOptions options;
+  std::unique_ptr<metrics::Registry> own_registry;
+  ServiceMetrics metrics;
   std::atomic<const Engine*> engine{nullptr};
   std::mutex failed_mu;
   Status failed;  // guarded by failed_mu
@@ -232,6 +322,7 @@ struct ChatRun {
   http::DeferredReply reply;
   ChatCompletion completion;
   std::string text;
+  TokenTimer timer;
 };
 
 http::Response Service::Impl::run_chat(const Engine& e, const ChatCompletionRequest& r,
@@ -253,7 +344,8 @@ http::Response Service::Impl::run_chat(const Engine& e, const ChatCompletionRequ
     // block, so it uses try_send; a client that falls that far behind is cut off.
     run->sink = http::EventSink::create({.max_queued_events = 8192});
     response = http::Response::event_stream(run->sink);
-    on_event = [run, &tok](SequenceEvent&& ev) {
+    on_event = [run, &tok, m = &metrics](SequenceEvent&& ev) {
+      run->timer.observe(ev, *m);
       std::vector<ChatDelta> deltas;
       run->parser.feed(ev.text, &deltas);
       std::vector<std::string> chunks;
@@ -277,7 +369,8 @@ http::Response Service::Impl::run_chat(const Engine& e, const ChatCompletionRequ
     run->reply = std::move(reply);
     run->completion =
         ChatCompletion{.id = id, .created = created, .model = e.model_id, .logprobs = r.logprobs};
-    on_event = [run, &tok](SequenceEvent&& ev) {
+    on_event = [run, &tok, m = &metrics](SequenceEvent&& ev) {
+      run->timer.observe(ev, *m);
       run->text += ev.text;
       if (run->completion.logprobs) {
         std::vector<TokenLogprob> lp = to_response_logprobs(tok, ev.logprobs);
@@ -330,6 +423,7 @@ struct CompletionRun {
   http::EventSink sink;
   http::DeferredReply reply;
   TextCompletion completion;
+  TokenTimer timer;
 };
 
 http::Response Service::Impl::run_completion(const Engine& e, const CompletionRequest& r,
@@ -354,7 +448,8 @@ http::Response Service::Impl::run_completion(const Engine& e, const CompletionRe
       run->encoder.add(prompt_text, {}, &chunks);
       send_all(run->sink, chunks);
     }
-    on_event = [run, &tok](SequenceEvent&& ev) {
+    on_event = [run, &tok, m = &metrics](SequenceEvent&& ev) {
+      run->timer.observe(ev, *m);
       std::vector<std::string> chunks;
       run->encoder.add(ev.text, to_response_logprobs(tok, ev.logprobs), &chunks);
       if (ev.done) {
@@ -377,7 +472,8 @@ http::Response Service::Impl::run_completion(const Engine& e, const CompletionRe
                                      .text = r.echo ? std::move(prompt_text) : std::string(),
                                      .logprobs = r.logprobs >= 0};
     run->completion.text_offset = static_cast<int64_t>(run->completion.text.size());
-    on_event = [run, &tok](SequenceEvent&& ev) {
+    on_event = [run, &tok, m = &metrics](SequenceEvent&& ev) {
+      run->timer.observe(ev, *m);
       run->completion.text += ev.text;
       if (run->completion.logprobs) {
         for (TokenLogprob& t : to_response_logprobs(tok, ev.logprobs))
@@ -463,6 +559,38 @@ http::Response Service::Impl::model(http::Request& req) {
   return http::Response::json(model_json({.id = e.model_id, .created = e.created}));
 }
 
+void Service::Impl::collect_scheduler_stats() {
+  metrics::Registry& r = metrics.registry;
+  auto& queued = r.gauge("qwl_queue_depth", "Requests waiting for admission").with({});
+  auto& running = r.gauge("qwl_running_sequences", "Sequences in the running batch").with({});
+  auto& kv_used =
+      r.gauge("qwl_kv_blocks_used", "KV blocks held by sequences or the prefix cache").with({});
+  auto& kv_total = r.gauge("qwl_kv_blocks_total", "KV blocks in the cache").with({});
+  auto& kv_cached =
+      r.gauge("qwl_kv_blocks_cached", "KV blocks indexed by the prefix cache").with({});
+  auto& hit_rate = r.gauge("qwl_prefix_cache_hit_ratio",
+                           "Share of admitted prompt tokens served from the prefix cache")
+                       .with({});
+  auto& steps = r.gauge("qwl_forward_steps", "Forward passes of the batch scheduler").with({});
+  auto& preempted = r.gauge("qwl_preemptions", "Sequences preempted for KV space").with({});
+  r.on_collect(
+      [this, &queued, &running, &kv_used, &kv_total, &kv_cached, &hit_rate, &steps, &preempted] {
+        const Engine* e = engine.load(std::memory_order_acquire);
+        if (e == nullptr) return;
+        const SchedulerStats s = e->scheduler->stats();
+        queued.set(static_cast<double>(s.queued));
+        running.set(static_cast<double>(s.running));
+        kv_used.set(static_cast<double>(s.kv_blocks_used));
+        kv_total.set(static_cast<double>(s.kv_blocks_total));
+        kv_cached.set(static_cast<double>(s.kv_blocks_cached));
+        hit_rate.set(s.prompt_tokens > 0 ? static_cast<double>(s.prefix_hit_tokens) /
+                                               static_cast<double>(s.prompt_tokens)
+                                         : 0.0);
+        steps.set(static_cast<double>(s.steps));
+        preempted.set(static_cast<double>(s.preemptions));
+      });
+}
+
 http::Response Service::Impl::health(http::Request&) {
   auto engine_or = ready();
   if (!engine_or.ok()) {
@@ -471,6 +599,31 @@ http::Response Service::Impl::health(http::Request&) {
     return r;
   }
   return http::Response::json(R"({"status":"ok"})");
+}
+
+void Service::observe_requests(http::ServerOptions* server_options) {
+  ServiceMetrics* m = &impl_->metrics;
+  server_options->on_request_done = [m](const http::RequestLog& log) {
+    const std::string_view route = route_label(log.target);
+    const std::string status = log.status == 0 ? "none" : std::to_string(log.status);
+    m->requests.with({route, status}).inc();
+    m->request_seconds.with({route}).observe(static_cast<double>(log.duration_us) * 1e-6);
+  };
+}
+
+void Service::observe_server(const http::Server* server) {
+  metrics::Registry& r = impl_->metrics.registry;
+  auto& open = r.gauge("qwl_http_connections_open", "Open HTTP connections").with({});
+  auto& rejected =
+      r.gauge("qwl_http_connections_rejected", "Connections refused over the limit").with({});
+  auto& timeouts =
+      r.gauge("qwl_http_timeouts", "Connections closed by a read, write or idle timeout").with({});
+  r.on_collect([server, &open, &rejected, &timeouts] {
+    const http::ServerStats s = server->stats();
+    open.set(static_cast<double>(s.connections_open));
+    rejected.set(static_cast<double>(s.connections_rejected));
+    timeouts.set(static_cast<double>(s.timeouts));
+  });
 }
 
 Service::Service(ServiceOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
@@ -489,6 +642,12 @@ Status Service::add_routes(http::Server& server) {
   Impl* impl = impl_.get();
   QWL_RETURN_IF_ERROR(server.add_route(http::Method::kGet, "/health",
                                        [impl](http::Request& r) { return impl->health(r); }));
+  QWL_RETURN_IF_ERROR(server.add_route(http::Method::kGet, "/metrics", [impl](http::Request&) {
+    http::Response r(200);
+    r.headers.set("Content-Type", metrics::kContentType);
+    r.body = impl->metrics.registry.expose();
+    return r;
+  }));
   QWL_RETURN_IF_ERROR(server.add_route(http::Method::kGet, "/v1/models",
                                        [impl](http::Request& r) { return impl->models(r); }));
   QWL_RETURN_IF_ERROR(server.add_route(http::Method::kGet, "/v1/models/{id}",

@@ -10,6 +10,10 @@
 // step. The routes answer 503 until set_engine() (the model loads after the server starts, so
 // /health can say so).
 //
+// Metrics (Prometheus text at GET /metrics): requests by route and status with their duration,
+// prompt / cached / generated tokens, time to first token, inter-token latency, queue time, and
+// at each scrape the scheduler's queue depth, running sequences, KV blocks and prefix-cache hits.
+//
 // Auth (DESIGN.md "Identity"): with a KeyRing, every route but /health needs
 // "Authorization: Bearer KEY"; each key has a limit on concurrent requests (429 beyond), and
 // with isolate_prefix_cache each key's requests share cached prompt blocks only with each other.
@@ -32,6 +36,7 @@
 #include "runtime/sampler.h"
 #include "runtime/scheduler.h"
 #include "server/http_server.h"
+#include "server/metrics.h"
 
 namespace qwl::openai {
 
@@ -53,6 +58,8 @@ struct ServiceOptions {
   // Tokens a Qwen3 model may spend thinking before a constrained answer (JSON, tool call); then
   // "</think>" is forced. <= 0: no limit.
   int thinking_budget = 2048;
+  // Where the metrics live (GET /metrics exposes this registry); null = the service's own.
+  metrics::Registry* metrics = nullptr;
 };
 
 class Service {
@@ -64,6 +71,11 @@ class Service {
 
   // Registers the routes (before server.start()).
   Status add_routes(http::Server& server);
+  // Counts every request by route and status (and its duration) through
+  // options->on_request_done: call it on the options the Server is then made with.
+  void observe_requests(http::ServerOptions* options);
+  // Adds the HTTP server's connection counters to /metrics (after the Server exists).
+  void observe_server(const http::Server* server);
 
   // Makes the API available; the engine must outlive the Service.
   void set_engine(const Engine* engine);
