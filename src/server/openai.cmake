@@ -4,7 +4,8 @@
 target_sources(qwl_server PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/openai_request.cpp
   ${CMAKE_CURRENT_LIST_DIR}/openai_response.cpp
-  ${CMAKE_CURRENT_LIST_DIR}/metrics.cpp)
+  ${CMAKE_CURRENT_LIST_DIR}/metrics.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/api_keys.cpp)
 # The request types carry chat messages (qwl_chat) and map to the sampler's parameters
 # (qwl_runtime).
 target_link_libraries(qwl_server PUBLIC qwl_chat qwl_runtime nlohmann_json::nlohmann_json)
@@ -13,4 +14,5 @@ qwl_test(openai_tests LABEL server
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/openai_request_test.cpp
           ${CMAKE_CURRENT_LIST_DIR}/openai_response_test.cpp
           ${CMAKE_CURRENT_LIST_DIR}/metrics_test.cpp
+          ${CMAKE_CURRENT_LIST_DIR}/api_keys_test.cpp
   DEPS qwl_server)
