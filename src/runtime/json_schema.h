@@ -46,7 +46,7 @@ struct JsonGrammarOptions {
   // Digits allowed in an integer part, a fraction and an exponent of an unbounded number.
   int max_int_digits = 20;
   int max_frac_digits = 20;
-  int max_exp_digits = 3;
+  int max_exp_digits = 2;  // so every number fits a double (|x| < 1e120)
 };
 
 // The grammar of JSON values that validate against `schema_json` (a JSON Schema document).

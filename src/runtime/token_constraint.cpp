@@ -18,36 +18,97 @@ bool test_bit(const std::vector<uint64_t>& bits, int32_t id) {
   return (bits[static_cast<size_t>(id) >> 6] >> (id & 63)) & 1;
 }
 
-}  // namespace
-
-TokenConstraint::TokenConstraint(std::shared_ptr<const ConstraintVocab> vocab,
-                                 std::shared_ptr<const CompiledGrammar> grammar)
-    : vocab_(std::move(vocab)), engine_(std::move(grammar)) {
-  state_ = engine_.initial();
-  eog_mask_.assign((static_cast<size_t>(vocab_->n_vocab()) + 63) / 64, 0);
-  for (int32_t id : vocab_->eog_tokens()) set(&eog_mask_, id);
-  walk_states_.assign(vocab_->max_token_bytes() + 2, GrammarEngine::kDead);
+void set_bit(std::vector<uint64_t>* bits, int32_t id) {
+  (*bits)[static_cast<size_t>(id) >> 6] |= uint64_t{1} << (id & 63);
 }
 
-Result<std::unique_ptr<TokenConstraint>> TokenConstraint::create(
+size_t n_words(const ConstraintVocab& v) {
+  return (static_cast<size_t>(v.n_vocab()) + 63) / 64;
+}
+
+}  // namespace
+
+// What one node on top of a stack decides by itself: the tokens its own rule accepts whatever
+// lies below, and the trie nodes of the tokens that run past the rule's end (to be walked
+// from the full state). Tokens in neither list are rejected.
+struct ConstraintPosition {
+  std::vector<uint64_t> accepted_bits;  // dense form, when many tokens are accepted
+  std::vector<int32_t> accepted;        // sparse form otherwise
+  std::vector<int32_t> context_nodes;   // in trie (preorder) order
+};
+
+// ---------------------------------------------------------------------------------------------
+// ConstraintProgram
+
+Result<std::shared_ptr<ConstraintProgram>> ConstraintProgram::compile(
     std::shared_ptr<const ConstraintVocab> vocab, const Grammar& grammar) {
   const ConstraintVocab* v = vocab.get();
   QWL_ASSIGN_OR_RETURN(std::shared_ptr<const CompiledGrammar> compiled,
                        CompiledGrammar::compile(
                            grammar, [v](std::string_view text) { return v->special_token(text); }));
-  return std::unique_ptr<TokenConstraint>(
-      new TokenConstraint(std::move(vocab), std::move(compiled)));
+  return std::shared_ptr<ConstraintProgram>(
+      new ConstraintProgram(std::move(vocab), std::move(compiled)));
 }
 
-void TokenConstraint::set(std::vector<uint64_t>* bits, int32_t id) const {
-  (*bits)[static_cast<size_t>(id) >> 6] |= uint64_t{1} << (id & 63);
+ConstraintProgram::ConstraintProgram(std::shared_ptr<const ConstraintVocab> vocab,
+                                     std::shared_ptr<const CompiledGrammar> grammar)
+    : vocab_(std::move(vocab)), grammar_(std::move(grammar)) {}
+
+ConstraintProgram::~ConstraintProgram() = default;
+
+size_t ConstraintProgram::n_positions() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return positions_.size();
 }
 
-const TokenConstraint::Position& TokenConstraint::position(int32_t node) {
-  Position& p = positions_[node];
-  if (p.done) return p;
+const ConstraintPosition* ConstraintProgram::find(int32_t node) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = positions_.find(node);
+  return it == positions_.end() ? nullptr : it->second.get();
+}
+
+const ConstraintPosition* ConstraintProgram::insert(int32_t node,
+                                                    std::unique_ptr<ConstraintPosition> p) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto [it, inserted] = positions_.emplace(node, std::move(p));
+  return it->second.get();
+}
+
+// ---------------------------------------------------------------------------------------------
+// TokenConstraint
+
+TokenConstraint::TokenConstraint(std::shared_ptr<ConstraintProgram> program)
+    : program_(std::move(program)), vocab_(*program_->vocab()), engine_(program_->grammar()) {
+  state_ = engine_.initial();
+  eog_mask_.assign(n_words(vocab_), 0);
+  for (int32_t id : vocab_.eog_tokens()) set_bit(&eog_mask_, id);
+  walk_states_.assign(vocab_.max_token_bytes() + 2, GrammarEngine::kDead);
+}
+
+TokenConstraint::~TokenConstraint() = default;
+
+std::unique_ptr<TokenConstraint> TokenConstraint::create(
+    std::shared_ptr<ConstraintProgram> program) {
+  return std::unique_ptr<TokenConstraint>(new TokenConstraint(std::move(program)));
+}
+
+Result<std::unique_ptr<TokenConstraint>> TokenConstraint::create(
+    std::shared_ptr<const ConstraintVocab> vocab, const Grammar& grammar) {
+  QWL_ASSIGN_OR_RETURN(std::shared_ptr<ConstraintProgram> program,
+                       ConstraintProgram::compile(std::move(vocab), grammar));
+  return create(std::move(program));
+}
+
+const ConstraintPosition& TokenConstraint::position(int32_t node) {
+  auto local = positions_.find(node);
+  if (local != positions_.end()) return *local->second;
+  if (const ConstraintPosition* shared = program_->find(node)) {
+    positions_.emplace(node, shared);
+    return *shared;
+  }
   ++stats_.positions;
-  const ConstraintVocab& v = *vocab_;
+  auto p = std::make_unique<ConstraintPosition>();
+  const ConstraintVocab& v = vocab_;
   const uint8_t* byte = v.bytes_data();
   const uint16_t* depth = v.depth_data();
   const int32_t* end = v.end_data();
@@ -69,33 +130,34 @@ const TokenConstraint::Position& TokenConstraint::position(int32_t node) {
     if (flags == GrammarEngine::kReachedContext) {
       // Only the context can decide anything below: all of the subtree depends on it.
       for (int32_t j = i; j < end[i]; ++j) {
-        if (token[j] >= 0) p.context_nodes.push_back(j);
+        if (token[j] >= 0) p->context_nodes.push_back(j);
       }
       i = end[i];
       continue;
     }
     if (token[i] >= 0) {
       if (flags & GrammarEngine::kHasFrames) {
-        p.accepted.push_back(token[i]);
+        p->accepted.push_back(token[i]);
       } else {
-        p.context_nodes.push_back(i);
+        p->context_nodes.push_back(i);
       }
     }
     ++i;
   }
-  if (p.accepted.size() > static_cast<size_t>(v.n_vocab() / 64)) {
-    p.accepted_bits.assign((static_cast<size_t>(v.n_vocab()) + 63) / 64, 0);
-    for (int32_t id : p.accepted) set(&p.accepted_bits, id);
-    p.accepted.clear();
-    p.accepted.shrink_to_fit();
+  if (p->accepted.size() > static_cast<size_t>(v.n_vocab() / 64)) {
+    p->accepted_bits.assign(n_words(v), 0);
+    for (int32_t id : p->accepted) set_bit(&p->accepted_bits, id);
+    p->accepted.clear();
+    p->accepted.shrink_to_fit();
   }
-  p.done = true;
-  return p;
+  const ConstraintPosition* kept = program_->insert(node, std::move(p));
+  positions_.emplace(node, kept);
+  return *kept;
 }
 
 void TokenConstraint::walk_context_tokens(GrammarEngine::StateId s0, std::span<const int32_t> nodes,
                                           std::vector<uint64_t>* bits) {
-  const ConstraintVocab& v = *vocab_;
+  const ConstraintVocab& v = vocab_;
   GrammarEngine::StateId* st = walk_states_.data();
   st[0] = s0;
   std::string_view prev;
@@ -121,7 +183,8 @@ void TokenConstraint::walk_context_tokens(GrammarEngine::StateId s0, std::span<c
     prev = bytes;
     if (dead_at == bytes.size()) {
       valid = bytes.size();
-      if (engine_.flags(s) & (GrammarEngine::kHasFrames | GrammarEngine::kAccepting)) set(bits, id);
+      if (engine_.flags(s) & (GrammarEngine::kHasFrames | GrammarEngine::kAccepting))
+        set_bit(bits, id);
       continue;
     }
     valid = dead_at;
@@ -136,7 +199,7 @@ void TokenConstraint::walk_context_tokens(GrammarEngine::StateId s0, std::span<c
 }
 
 void TokenConstraint::walk_all(GrammarEngine::StateId s0, std::vector<uint64_t>* bits) {
-  const ConstraintVocab& v = *vocab_;
+  const ConstraintVocab& v = vocab_;
   const uint8_t* byte = v.bytes_data();
   const uint16_t* depth = v.depth_data();
   const int32_t* end = v.end_data();
@@ -153,7 +216,7 @@ void TokenConstraint::walk_all(GrammarEngine::StateId s0, std::vector<uint64_t>*
     st[d] = s;
     if (token[i] >= 0 &&
         (engine_.flags(s) & (GrammarEngine::kHasFrames | GrammarEngine::kAccepting))) {
-      set(bits, token[i]);
+      set_bit(bits, token[i]);
     }
     ++i;
   }
@@ -161,10 +224,11 @@ void TokenConstraint::walk_all(GrammarEngine::StateId s0, std::vector<uint64_t>*
 
 void TokenConstraint::compute_mask(GrammarEngine::StateId s, std::vector<uint64_t>* bits) {
   ++stats_.masks;
-  bits->assign((static_cast<size_t>(vocab_->n_vocab()) + 63) / 64, 0);
+  bits->assign(n_words(vocab_), 0);
   const uint8_t flags = engine_.flags(s);
   const CompiledGrammar& g = engine_.grammar();
-  const std::span<const int32_t> frames = engine_.frames(s);
+  // Copy the frame list: position() may create engine states and move the frame pool.
+  const std::vector<int32_t> frames(engine_.frames(s).begin(), engine_.frames(s).end());
   bool deep = false;
   for (int32_t f : frames) {
     deep = deep ||
@@ -176,14 +240,12 @@ void TokenConstraint::compute_mask(GrammarEngine::StateId s, std::vector<uint64_
   } else {
     merged_.clear();
     size_t lists = 0;
-    // Copy the frame list: position() may create engine states and move the frame pool.
-    const std::vector<int32_t> frame_list(frames.begin(), frames.end());
-    for (int32_t f : frame_list) {
-      const Position& p = position(engine_.frame_node(f));
+    for (int32_t f : frames) {
+      const ConstraintPosition& p = position(engine_.frame_node(f));
       if (!p.accepted_bits.empty()) {
         for (size_t w = 0; w < bits->size(); ++w) (*bits)[w] |= p.accepted_bits[w];
       }
-      for (int32_t id : p.accepted) set(bits, id);
+      for (int32_t id : p.accepted) set_bit(bits, id);
       if (!p.context_nodes.empty()) {
         merged_.insert(merged_.end(), p.context_nodes.begin(), p.context_nodes.end());
         ++lists;
@@ -195,16 +257,16 @@ void TokenConstraint::compute_mask(GrammarEngine::StateId s, std::vector<uint64_
     }
     walk_context_tokens(s, merged_, bits);
   }
-  for (int32_t f : engine_.frames(s)) {
+  for (int32_t f : frames) {
     for (const CompiledGrammar::TokenEdge& e : g.node(engine_.frame_node(f)).tokens) {
-      if (e.token >= 0 && e.token < vocab_->n_vocab()) set(bits, e.token);
+      if (e.token >= 0 && e.token < vocab_.n_vocab()) set_bit(bits, e.token);
     }
   }
   if (flags & GrammarEngine::kAccepting) {
-    for (int32_t id : vocab_->eog_tokens()) set(bits, id);
+    for (int32_t id : vocab_.eog_tokens()) set_bit(bits, id);
   }
-  for (auto [id, dup] : vocab_->duplicates()) {
-    if (test_bit(*bits, id)) set(bits, dup);
+  for (auto [id, dup] : vocab_.duplicates()) {
+    if (test_bit(*bits, id)) set_bit(bits, dup);
   }
   bool any = false;
   for (uint64_t w : *bits) any = any || w != 0;
@@ -226,18 +288,18 @@ const std::vector<uint64_t>& TokenConstraint::allowed() {
 
 std::vector<uint64_t> TokenConstraint::allowed_by_full_walk() {
   if (finished_) return eog_mask_;
-  std::vector<uint64_t> bits((static_cast<size_t>(vocab_->n_vocab()) + 63) / 64, 0);
+  std::vector<uint64_t> bits((static_cast<size_t>(vocab_.n_vocab()) + 63) / 64, 0);
   walk_all(state_, &bits);
-  for (int32_t id = 0; id < vocab_->n_vocab(); ++id) {
-    if (vocab_->is_text(id)) continue;
-    if (vocab_->is_eog(id)) {
-      if (engine_.flags(state_) & GrammarEngine::kAccepting) set(&bits, id);
+  for (int32_t id = 0; id < vocab_.n_vocab(); ++id) {
+    if (vocab_.is_text(id)) continue;
+    if (vocab_.is_eog(id)) {
+      if (engine_.flags(state_) & GrammarEngine::kAccepting) set_bit(&bits, id);
       continue;
     }
-    if (engine_.next_token(state_, id) != GrammarEngine::kDead) set(&bits, id);
+    if (engine_.next_token(state_, id) != GrammarEngine::kDead) set_bit(&bits, id);
   }
-  for (auto [id, dup] : vocab_->duplicates()) {
-    if (test_bit(bits, id)) set(&bits, dup);
+  for (auto [id, dup] : vocab_.duplicates()) {
+    if (test_bit(bits, id)) set_bit(&bits, dup);
   }
   bool any = false;
   for (uint64_t w : bits) any = any || w != 0;
@@ -249,7 +311,7 @@ void TokenConstraint::apply(std::span<float> logits) {
   const std::vector<uint64_t>& bits = allowed();
   constexpr float kNegInf = -std::numeric_limits<float>::infinity();
   const size_t n = logits.size();
-  const size_t covered = std::min(n, static_cast<size_t>(vocab_->n_vocab()));
+  const size_t covered = std::min(n, static_cast<size_t>(vocab_.n_vocab()));
   for (size_t w = 0; w * 64 < covered; ++w) {
     const uint64_t word = bits[w];
     const size_t base = w * 64;
@@ -268,10 +330,10 @@ void TokenConstraint::apply(std::span<float> logits) {
 }
 
 Status TokenConstraint::accept(int32_t token) {
-  if (token < 0 || token >= vocab_->n_vocab()) {
+  if (token < 0 || token >= vocab_.n_vocab()) {
     return InvalidArgumentError("constraint: token {} is outside the vocabulary", token);
   }
-  if (vocab_->is_eog(token)) {
+  if (vocab_.is_eog(token)) {
     if (finished_ || (engine_.flags(state_) & GrammarEngine::kAccepting)) {
       finished_ = true;
       return Status::Ok();
@@ -283,8 +345,8 @@ Status TokenConstraint::accept(int32_t token) {
     return InvalidArgumentError("constraint: token {} after the end of generation", token);
   }
   GrammarEngine::StateId s = GrammarEngine::kDead;
-  if (vocab_->is_text(token)) {
-    s = engine_.next(state_, vocab_->text_bytes(token));
+  if (vocab_.is_text(token)) {
+    s = engine_.next(state_, vocab_.text_bytes(token));
     if (s != GrammarEngine::kDead &&
         !(engine_.flags(s) & (GrammarEngine::kHasFrames | GrammarEngine::kAccepting))) {
       s = GrammarEngine::kDead;

@@ -22,6 +22,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -38,12 +39,44 @@
 
 namespace qwl {
 
+struct ConstraintPosition;  // one node's analysis of the vocabulary (token_constraint.cpp)
+
+// A grammar compiled against a vocabulary, with the per-node analyses of the vocabulary that
+// every constraint made from it shares: a server compiles one program per schema (or tool
+// set) and makes one TokenConstraint per request from it, so only the first request pays for
+// the analyses. Thread-safe: analyses are added under a lock and never change afterwards.
+class ConstraintProgram {
+ public:
+  // Special tokens the vocabulary has become single tokens; the others are written as text.
+  static Result<std::shared_ptr<ConstraintProgram>> compile(
+      std::shared_ptr<const ConstraintVocab> vocab, const Grammar& grammar);
+
+  ~ConstraintProgram();
+  const std::shared_ptr<const ConstraintVocab>& vocab() const { return vocab_; }
+  const std::shared_ptr<const CompiledGrammar>& grammar() const { return grammar_; }
+  size_t n_positions() const;
+
+ private:
+  friend class TokenConstraint;
+  ConstraintProgram(std::shared_ptr<const ConstraintVocab> vocab,
+                    std::shared_ptr<const CompiledGrammar> grammar);
+  const ConstraintPosition* find(int32_t node) const;
+  // Keeps `p` unless another constraint stored one for the node first; returns the kept one.
+  const ConstraintPosition* insert(int32_t node, std::unique_ptr<ConstraintPosition> p);
+
+  std::shared_ptr<const ConstraintVocab> vocab_;
+  std::shared_ptr<const CompiledGrammar> grammar_;
+  mutable std::mutex mu_;
+  std::unordered_map<int32_t, std::unique_ptr<const ConstraintPosition>> positions_;
+};
+
 class TokenConstraint final : public LogitsConstraint {
  public:
-  // Compiles `grammar` against the vocabulary (special tokens the vocabulary has become single
-  // tokens; the others are written as text).
+  static std::unique_ptr<TokenConstraint> create(std::shared_ptr<ConstraintProgram> program);
+  // A constraint with a program of its own.
   static Result<std::unique_ptr<TokenConstraint>> create(
       std::shared_ptr<const ConstraintVocab> vocab, const Grammar& grammar);
+  ~TokenConstraint() override;
 
   void apply(std::span<float> logits) override;
   Status accept(int32_t token) override;
@@ -58,36 +91,28 @@ class TokenConstraint final : public LogitsConstraint {
   struct Stats {
     int64_t masks = 0;  // allowed() computations (cache misses)
     int64_t mask_cache_hits = 0;
-    int64_t positions = 0;       // nodes analysed by a trie walk
+    int64_t positions = 0;       // nodes this constraint analysed by a trie walk
     int64_t context_tokens = 0;  // tokens walked from a full state
   };
   const Stats& stats() const { return stats_; }
 
  private:
-  struct Position {
-    bool done = false;
-    std::vector<uint64_t> accepted_bits;  // dense form, when many tokens are accepted
-    std::vector<int32_t> accepted;        // sparse form otherwise
-    std::vector<int32_t> context_nodes;   // trie nodes of context-dependent tokens, in order
-  };
-
-  TokenConstraint(std::shared_ptr<const ConstraintVocab> vocab,
-                  std::shared_ptr<const CompiledGrammar> grammar);
-  const Position& position(int32_t node);
+  explicit TokenConstraint(std::shared_ptr<ConstraintProgram> program);
+  const ConstraintPosition& position(int32_t node);
   void compute_mask(GrammarEngine::StateId s, std::vector<uint64_t>* bits);
   void walk_context_tokens(GrammarEngine::StateId s, std::span<const int32_t> nodes,
                            std::vector<uint64_t>* bits);
   void walk_all(GrammarEngine::StateId s, std::vector<uint64_t>* bits);
-  void set(std::vector<uint64_t>* bits, int32_t id) const;
 
-  std::shared_ptr<const ConstraintVocab> vocab_;
+  std::shared_ptr<ConstraintProgram> program_;
+  const ConstraintVocab& vocab_;
   GrammarEngine engine_;
   GrammarEngine::StateId state_;
   bool finished_ = false;  // an end-of-generation token was accepted
-  std::unordered_map<int32_t, Position> positions_;
+  std::unordered_map<int32_t, const ConstraintPosition*> positions_;  // owned by program_
   std::unordered_map<GrammarEngine::StateId, std::vector<uint64_t>> masks_;
   std::vector<uint64_t> eog_mask_;
-  std::vector<GrammarEngine::StateId> walk_states_;  // (max token bytes + 1)
+  std::vector<GrammarEngine::StateId> walk_states_;  // (max token bytes + 2)
   std::vector<int32_t> merged_;
   Stats stats_;
 };
