@@ -120,15 +120,14 @@ class Gate {
 
 // The oracle: the same request run alone through Generator.
 GenerateResult run_alone(const std::vector<int32_t>& prompt, int max_tokens, bool stop_at_eog,
-                         int64_t ctx = 256, std::vector<std::string> stop = {}) {
+                         int64_t ctx = 256, SamplingParams sampling = SamplingParams::greedy()) {
   ThreadPool pool(1);
   auto g = Generator::create(test_model(), pool,
                              {.type = DType::kF32, .block_size = 8, .max_positions = ctx});
   QWL_CHECK(g.ok(), "{}", g.status().to_string());
-  auto r = g->generate(prompt, {.max_tokens = max_tokens,
-                                .sampling = SamplingParams::greedy(),
-                                .stop = std::move(stop),
-                                .stop_at_eog = stop_at_eog});
+  auto r = g->generate(
+      prompt,
+      {.max_tokens = max_tokens, .sampling = std::move(sampling), .stop_at_eog = stop_at_eog});
   QWL_CHECK(r.ok(), "{}", r.status().to_string());
   return std::move(r).value();
 }
@@ -192,6 +191,39 @@ TEST(Scheduler, BatchedGreedyEqualsEachSequenceAlone) {
   // Batched: far fewer steps than the 88 that these requests take one after another.
   EXPECT_LE(st.steps, 45) << st.steps;
   EXPECT_EQ(st.prompt_tokens, 125);
+}
+
+// Each sequence samples with its own seeded chain (penalties see its own prompt), so random
+// draws do not depend on what else is in the batch.
+TEST(Scheduler, SeededSamplingIsPerSequence) {
+  auto sched = make_scheduler(small_options());
+  Collector c;
+  Gate gate;
+  std::vector<uint64_t> ids;
+  auto sampling = [](int i) {
+    return SamplingParams{.temperature = 1.5f,
+                          .top_k = 0,
+                          .top_p = 1.0f,
+                          .min_p = 0.0f,
+                          .repeat_penalty = 1.1f,
+                          .seed = static_cast<uint64_t>(100 + i)};
+  };
+  for (int i = 0; i < 4; ++i) {
+    SequenceParams p = greedy(make_prompt(6 + 3 * i, i), 16, false);
+    p.sampling = sampling(i);
+    auto id = sched->submit(std::move(p), i == 0 ? gate.wrap(c.callback(), 1) : c.callback());
+    ASSERT_TRUE(id.ok());
+    ids.push_back(*id);
+  }
+  gate.release();
+  std::vector<std::vector<int32_t>> outputs;
+  for (int i = 0; i < 4; ++i) {
+    const Outcome o = c.wait(ids[static_cast<size_t>(i)]);
+    EXPECT_EQ(o.tokens, run_alone(make_prompt(6 + 3 * i, i), 16, false, 256, sampling(i)).tokens)
+        << i;
+    outputs.push_back(o.tokens);
+  }
+  EXPECT_NE(outputs[0], outputs[1]);
 }
 
 TEST(Scheduler, SequenceJoinsWhileAnotherGenerates) {
@@ -548,7 +580,9 @@ TEST(Scheduler, LogprobsAreTheModelsLogSoftmax) {
     double mass = 0;
     for (size_t i = 0; i < lp.top.size(); ++i) {
       EXPECT_LE(lp.top[i].logprob, 0.0f);
-      if (i > 0) EXPECT_LE(lp.top[i].logprob, lp.top[i - 1].logprob);
+      if (i > 0) {
+        EXPECT_LE(lp.top[i].logprob, lp.top[i - 1].logprob);
+      }
       mass += std::exp(lp.top[i].logprob);
     }
     EXPECT_LE(mass, 1.0 + 1e-5);
