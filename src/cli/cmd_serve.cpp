@@ -35,6 +35,9 @@ struct ServeArgs {
   int thinking_budget = 2048;
   int http_threads = 4;
   double grace_s = 10;
+  std::string api_key;
+  int max_concurrent_per_key = 0;
+  bool isolate_prefix_cache = false;
 };
 
 // The id clients use as "model": --model-name, else the file or folder name without extension.
@@ -63,7 +66,21 @@ Status run(const ServeArgs& a) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
-  openai::Service service(openai::ServiceOptions{.thinking_budget = a.thinking_budget});
+  // API keys: the operator's --api-key (hashed at once; the text is not kept).
+  auth::MemoryKeyRing keys;
+  if (!a.api_key.empty()) {
+    auto record = auth::operator_key_record(a.api_key);
+    if (!record.ok()) return InvalidArgumentError("--api-key: {}", record.status().message());
+    record->max_concurrent = a.max_concurrent_per_key;
+    QWL_RETURN_IF_ERROR(keys.add(std::move(record).value()));
+  } else if (a.host != "127.0.0.1" && a.host != "localhost" && a.host != "::1") {
+    QWL_LOG_WARN("serving on {} without --api-key: anyone who can reach it can use it", a.host);
+  }
+  openai::Service service(openai::ServiceOptions{
+      .thinking_budget = a.thinking_budget,
+      .keys = a.api_key.empty() ? nullptr : &keys,
+      .isolate_prefix_cache = a.isolate_prefix_cache,
+  });
   http::ServerOptions server_options{
       .host = a.host, .port = static_cast<uint16_t>(a.port), .handler_threads = a.http_threads};
   service.observe_requests(&server_options);
@@ -172,6 +189,16 @@ void add_serve(CLI::App& app, int& exit_code) {
   cmd->add_option("--thinking-budget", args->thinking_budget,
                   "Tokens a Qwen3 model may think before constrained output (<= 0: no limit)")
       ->capture_default_str();
+  cmd->add_option("--api-key", args->api_key,
+                  "Require 'Authorization: Bearer KEY' on every route but /health; KEY acts as "
+                  "the operator (admin)")
+      ->envname("QWL_API_KEY");
+  cmd->add_option("--max-concurrent-per-key", args->max_concurrent_per_key,
+                  "Requests in flight at most per API key; more get 429 (0 = no limit)")
+      ->check(CLI::Range(0, 100000))
+      ->capture_default_str();
+  cmd->add_flag("--isolate-prefix-cache", args->isolate_prefix_cache,
+                "Share cached prompt blocks only between requests of the same API key");
   cmd->add_option("--http-threads", args->http_threads, "Threads that run request handlers")
       ->check(CLI::Range(1, 256))
       ->capture_default_str();

@@ -8,6 +8,7 @@
 #include <optional>
 #include <stop_token>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "base/log.h"
@@ -161,6 +162,12 @@ class TokenTimer {
   std::chrono::steady_clock::time_point last_;
 };
 
+// Who is calling, and the concurrency slot its request holds until it ends.
+struct Access {
+  std::shared_ptr<auth::ConcurrencyLimiter::Guard> slot;  // null without auth
+  std::string cache_namespace;
+};
+
 // What a request has become by the time it is submitted.
 struct Prepared {
   SequenceParams params;
@@ -179,7 +186,26 @@ struct Service::Impl {
 
   void collect_scheduler_stats();
 
+  // The caller's access, or the 401 / 429 to answer.
+  std::variant<Access, http::Response> admit(const http::Request& req) {
+    if (options.keys == nullptr) return Access{};
+    auto principal = auth::authenticate_request(*options.keys, req);
+    if (!principal.ok()) return auth::auth_error_response(principal.status());
+    auto slot = limiter.acquire(principal.value());
+    if (!slot.ok()) {
+      return http::error_response(
+          ResourceExhaustedError("too many requests in flight with this API key (at most {}); "
+                                 "retry when one has finished",
+                                 principal->max_concurrent));
+    }
+    Access access{.slot =
+                      std::make_shared<auth::ConcurrencyLimiter::Guard>(std::move(slot).value())};
+    if (options.isolate_prefix_cache) access.cache_namespace = principal->key_id;
+    return access;
+  }
+
   ServiceOptions options;
+  auth::ConcurrencyLimiter limiter;
   std::unique_ptr<metrics::Registry> own_registry;
   ServiceMetrics metrics;
   std::atomic<const Engine*> engine{nullptr};
@@ -233,9 +259,9 @@ struct Service::Impl {
                                                             bool thinking_open,
                                                             std::string* error_param);
   http::Response run_chat(const Engine& e, const ChatCompletionRequest& r, Prepared prepared,
-                          http::Request& req);
+                          Access access, http::Request& req);
   http::Response run_completion(const Engine& e, const CompletionRequest& r, SequenceParams params,
-                                std::string prompt_text, http::Request& req);
+                                std::string prompt_text, Access access, http::Request& req);
 };
 
 Result<Prepared> Service::Impl::prepare_chat(const Engine& e, const ChatCompletionRequest& r,
@@ -323,10 +349,11 @@ struct ChatRun {
   ChatCompletion completion;
   std::string text;
   TokenTimer timer;
+  Access access;  // the concurrency slot is held until the run ends
 };
 
 http::Response Service::Impl::run_chat(const Engine& e, const ChatCompletionRequest& r,
-                                       Prepared prepared, http::Request& req) {
+                                       Prepared prepared, Access access, http::Request& req) {
   const std::string id = IdGenerator::random().next("chatcmpl-");
   const int64_t created = unix_now();
   ToolCallParserOptions parser_options{.thinking_open = prepared.thinking_open};
@@ -336,6 +363,7 @@ http::Response Service::Impl::run_chat(const Engine& e, const ChatCompletionRequ
                                                          .model = e.model_id,
                                                          .include_usage = r.include_usage,
                                                          .logprobs = r.logprobs});
+  run->access = std::move(access);
   const Tokenizer& tok = e.model->tokenizer();
   http::Response response;
   SequenceCallback on_event;
@@ -403,6 +431,9 @@ http::Response Service::Impl::run_chat(const Engine& e, const ChatCompletionRequ
 }
 
 http::Response Service::Impl::chat(http::Request& req) {
+  auto admitted = admit(req);
+  if (auto* refused = std::get_if<http::Response>(&admitted)) return std::move(*refused);
+  Access& access = std::get<Access>(admitted);
   auto engine_or = ready();
   if (!engine_or.ok()) return http::error_response(engine_or.status());
   const Engine& e = *engine_or.value();
@@ -412,7 +443,8 @@ http::Response Service::Impl::chat(http::Request& req) {
   if (auto bad = check_model(e, parsed->model)) return std::move(*bad);
   auto prepared = prepare_chat(e, parsed.value(), &param);
   if (!prepared.ok()) return http::error_response(prepared.status(), param);
-  return run_chat(e, parsed.value(), std::move(prepared).value(), req);
+  prepared->params.cache_namespace = access.cache_namespace;
+  return run_chat(e, parsed.value(), std::move(prepared).value(), std::move(access), req);
 }
 
 // One text completion in flight.
@@ -424,11 +456,12 @@ struct CompletionRun {
   http::DeferredReply reply;
   TextCompletion completion;
   TokenTimer timer;
+  Access access;
 };
 
 http::Response Service::Impl::run_completion(const Engine& e, const CompletionRequest& r,
                                              SequenceParams params, std::string prompt_text,
-                                             http::Request& req) {
+                                             Access access, http::Request& req) {
   const std::string id = IdGenerator::random().next("cmpl-");
   const int64_t created = unix_now();
   auto run = std::make_shared<CompletionRun>(e.scheduler,
@@ -437,6 +470,7 @@ http::Response Service::Impl::run_completion(const Engine& e, const CompletionRe
                                                                .model = e.model_id,
                                                                .include_usage = r.include_usage,
                                                                .logprobs = r.logprobs >= 0});
+  run->access = std::move(access);
   const Tokenizer& tok = e.model->tokenizer();
   http::Response response;
   SequenceCallback on_event;
@@ -502,6 +536,9 @@ http::Response Service::Impl::run_completion(const Engine& e, const CompletionRe
 }
 
 http::Response Service::Impl::completion(http::Request& req) {
+  auto admitted = admit(req);
+  if (auto* refused = std::get_if<http::Response>(&admitted)) return std::move(*refused);
+  Access& access = std::get<Access>(admitted);
   auto engine_or = ready();
   if (!engine_or.ok()) return http::error_response(engine_or.status());
   const Engine& e = *engine_or.value();
@@ -538,10 +575,13 @@ http::Response Service::Impl::completion(http::Request& req) {
     return http::error_response(s, "logit_bias");
   params.stop = r.sampling.stop;
   params.top_logprobs = r.logprobs;
-  return run_completion(e, r, std::move(params), std::move(prompt_text), req);
+  params.cache_namespace = access.cache_namespace;
+  return run_completion(e, r, std::move(params), std::move(prompt_text), std::move(access), req);
 }
 
-http::Response Service::Impl::models(http::Request&) {
+http::Response Service::Impl::models(http::Request& req) {
+  auto admitted = admit(req);
+  if (auto* refused = std::get_if<http::Response>(&admitted)) return std::move(*refused);
   auto engine_or = ready();
   if (!engine_or.ok()) return http::error_response(engine_or.status());
   const Engine& e = *engine_or.value();
@@ -550,6 +590,8 @@ http::Response Service::Impl::models(http::Request&) {
 }
 
 http::Response Service::Impl::model(http::Request& req) {
+  auto admitted = admit(req);
+  if (auto* refused = std::get_if<http::Response>(&admitted)) return std::move(*refused);
   auto engine_or = ready();
   if (!engine_or.ok()) return http::error_response(engine_or.status());
   const Engine& e = *engine_or.value();
@@ -642,7 +684,9 @@ Status Service::add_routes(http::Server& server) {
   Impl* impl = impl_.get();
   QWL_RETURN_IF_ERROR(server.add_route(http::Method::kGet, "/health",
                                        [impl](http::Request& r) { return impl->health(r); }));
-  QWL_RETURN_IF_ERROR(server.add_route(http::Method::kGet, "/metrics", [impl](http::Request&) {
+  QWL_RETURN_IF_ERROR(server.add_route(http::Method::kGet, "/metrics", [impl](http::Request& req) {
+    auto admitted = impl->admit(req);
+    if (auto* refused = std::get_if<http::Response>(&admitted)) return std::move(*refused);
     http::Response r(200);
     r.headers.set("Content-Type", metrics::kContentType);
     r.body = impl->metrics.registry.expose();

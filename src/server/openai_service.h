@@ -35,6 +35,7 @@
 #include "runtime/constraint_vocab.h"
 #include "runtime/sampler.h"
 #include "runtime/scheduler.h"
+#include "server/api_keys.h"
 #include "server/http_server.h"
 #include "server/metrics.h"
 
@@ -60,6 +61,12 @@ struct ServiceOptions {
   int thinking_budget = 2048;
   // Where the metrics live (GET /metrics exposes this registry); null = the service's own.
   metrics::Registry* metrics = nullptr;
+  // API keys: with a key ring, every route but /health needs "Authorization: Bearer KEY" and
+  // each key's concurrent requests are limited (its record's max_concurrent; 429 beyond).
+  // Null: no auth. The ring must outlive the service.
+  const auth::KeyRing* keys = nullptr;
+  // Cached prompt blocks are shared only between requests made with the same API key.
+  bool isolate_prefix_cache = false;
 };
 
 class Service {
