@@ -190,9 +190,9 @@ std::string chat_completion_json(const ChatCompletion& c, IdGenerator& ids) {
 ChatStreamEncoder::ChatStreamEncoder(ChatStreamOptions options, IdGenerator& ids)
     : options_(std::move(options)), ids_(&ids) {}
 
-std::string ChatStreamEncoder::chunk(Json delta, const char* finish_reason) {
+std::string ChatStreamEncoder::chunk(Json delta, const char* finish_reason, bool with_logprobs) {
   Json choice = {{"index", 0}, {"delta", std::move(delta)}};
-  if (options_.logprobs && !pending_logprobs_.empty()) {
+  if (with_logprobs && options_.logprobs && !pending_logprobs_.empty()) {
     choice["logprobs"] = chat_logprobs_json(pending_logprobs_);
     pending_logprobs_.clear();
   } else {
@@ -211,7 +211,9 @@ std::string ChatStreamEncoder::chunk(Json delta, const char* finish_reason) {
 void ChatStreamEncoder::ensure_started(std::vector<std::string>* out) {
   if (started_) return;
   started_ = true;
-  out->push_back(chunk({{"role", "assistant"}, {"content", ""}}, nullptr));
+  // Never logprobs on the first chunk: OpenAI sends none there, and the openai npm client
+  // (v4, v5) counts the logprobs of a choice's first chunk twice.
+  out->push_back(chunk({{"role", "assistant"}, {"content", ""}}, nullptr, false));
 }
 
 void ChatStreamEncoder::add(std::span<const ChatDelta> deltas,

@@ -132,7 +132,7 @@ class ChatStreamEncoder {
   bool has_tool_calls() const { return n_calls_ > 0; }
 
  private:
-  std::string chunk(ChatJson delta, const char* finish_reason);
+  std::string chunk(ChatJson delta, const char* finish_reason, bool with_logprobs = true);
   void ensure_started(std::vector<std::string>* out);
 
   ChatStreamOptions options_;

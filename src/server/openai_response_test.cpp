@@ -271,10 +271,11 @@ TEST(OpenAiResponseTest, StreamLogprobsRideOnTheNextChunk) {
       R"({"token":"<tool_","logprob":-0.5,"bytes":[60,116,111,111,108,95],"top_logprobs":[]})";
   const std::string lp_b = R"({"token":"x","logprob":-0.25,"bytes":[120],"top_logprobs":[]})";
   const std::vector<std::string> expected = {
-      // The role chunk carries the first token's logprobs (the encoder has them by then).
-      chunk(kRoleDelta, "null", fmt::format(R"({{"content":[{}],"refusal":null}})", lp_a)),
+      // Never on the role chunk (the npm client would count them twice): both tokens' logprobs
+      // wait for the first content chunk.
+      chunk(kRoleDelta),
       chunk(R"({"content":"<tool_x"})", "null",
-            fmt::format(R"({{"content":[{}],"refusal":null}})", lp_b)),
+            fmt::format(R"({{"content":[{},{}],"refusal":null}})", lp_a, lp_b)),
       chunk("{}", R"("stop")"),
       "[DONE]",
   };
