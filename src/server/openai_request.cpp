@@ -133,7 +133,39 @@ class Reader {
   std::string* param_;
 };
 
+// The deepest nesting of arrays and objects in `text` (strings skipped), stopping once past
+// `limit`. Copying or printing a JSON value recurses once per level, so a body of a million
+// '[' would overflow the stack long after parsing succeeded: such bodies are refused first.
+int json_depth(std::string_view text, int limit) {
+  int depth = 0;
+  int max_depth = 0;
+  bool in_string = false;
+  bool escaped = false;
+  for (char c : text) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      max_depth = std::max(max_depth, ++depth);
+      if (max_depth > limit) break;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return max_depth;
+}
+
 Result<Json> parse_body(std::string_view body, Reader& r) {
+  if (json_depth(body, kMaxJsonDepth) > kMaxJsonDepth) {
+    return InvalidArgumentError("request body: JSON nested deeper than {} levels", kMaxJsonDepth);
+  }
   Json j;
   try {
     j = Json::parse(body.begin(), body.end());

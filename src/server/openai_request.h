@@ -39,6 +39,9 @@ inline constexpr size_t kMaxStopStrings = 4;
 // top_logprobs at most (chat); logprobs at most (legacy completions).
 inline constexpr int kMaxTopLogprobs = 20;
 inline constexpr int kMaxCompletionLogprobs = 5;
+// Arrays and objects nested deeper than this in a request body are refused (400): no real
+// request comes near it, and it bounds the recursion of every later copy of the JSON.
+inline constexpr int kMaxJsonDepth = 128;
 
 // The sampling and length parameters that chat and text completions share. Each is nullopt
 // (or empty) when the request did not give it: the server's defaults apply.

@@ -106,6 +106,23 @@ TEST(OpenAiRequestTest, BodyErrorsHaveNoParam) {
   EXPECT_EQ(f.param, "");
 }
 
+TEST(OpenAiRequestTest, DeepNestingIsRefusedBeforeParsing) {
+  // A tool schema nested a million levels deep would overflow the stack when copied.
+  const std::string deep = std::string(1'000'000, '[') + std::string(1'000'000, ']');
+  Failure f = chat_error(chat(
+      R"("tools":[{"type":"function","function":{"name":"f","parameters":{"a":)" + deep + "}}}]"));
+  EXPECT_EQ(f.param, "");
+  EXPECT_NE(f.message.find("nested deeper than 128 levels"), std::string::npos) << f.message;
+  f = completion_error(R"({"prompt":"a","metadata":)" + deep + "}");
+  EXPECT_NE(f.message.find("nested deeper"), std::string::npos) << f.message;
+  // Brackets inside strings do not count; nesting up to the limit is fine.
+  chat_ok(chat(R"("user":"[[[[[[[[{{{{{{\"[[[[")"));
+  const std::string ok_depth = std::string(kMaxJsonDepth - 5, '[') +
+                               std::string(kMaxJsonDepth - 5, ']');  // 5 levels around it
+  chat_ok(chat(R"("tools":[{"type":"function","function":{"name":"f","parameters":{"a":)" +
+               ok_depth + "}}}]"));
+}
+
 TEST(OpenAiRequestTest, FullRequestRoundTrip) {
   const auto req = chat_ok(R"({
     "model": "qwen3-0.6b",
