@@ -118,29 +118,7 @@ GrammarExpr json_string_char(Grammar* g, std::vector<CodepointRange> set) {
 }
 
 GrammarExpr json_string_any_char(Grammar* g) {
-  const GrammarExpr raw = g->codepoint_set(kRawAllowed);
-  const GrammarExpr h = any_hex(g);
-  // \uXXXX outside the surrogates, or a high surrogate followed by a low one.
-  const GrammarExpr bmp = g->alt({
-      g->seq({g->byte_set({{'0', '9'}, {'a', 'c'}, {'A', 'C'}}), h, h, h}),
-      g->seq({g->byte_set({{'d', 'd'}, {'D', 'D'}}), g->byte_set({{'0', '7'}}), h, h}),
-      g->seq({g->byte_set({{'e', 'f'}, {'E', 'F'}}), h, h, h}),
-  });
-  const GrammarExpr pair =
-      g->seq({g->byte_set({{'d', 'd'}, {'D', 'D'}}),
-              g->byte_set({{'8', '9'}, {'a', 'b'}, {'A', 'B'}}), h, h, g->literal("\\u"),
-              g->byte_set({{'d', 'd'}, {'D', 'D'}}), g->byte_set({{'c', 'f'}, {'C', 'F'}}), h, h});
-  const GrammarExpr escape =
-      g->seq({g->literal("\\"), g->alt({g->byte_set({{'"', '"'},
-                                                     {'\\', '\\'},
-                                                     {'/', '/'},
-                                                     {'b', 'b'},
-                                                     {'f', 'f'},
-                                                     {'n', 'n'},
-                                                     {'r', 'r'},
-                                                     {'t', 't'}}),
-                                        g->seq({g->literal("u"), g->alt({bmp, pair})})})});
-  return g->alt({raw, escape});
+  return g->json_char();
 }
 
 // ---------------------------------------------------------------------------------------------

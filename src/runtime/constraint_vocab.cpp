@@ -6,6 +6,7 @@
 #include <numeric>
 
 #include "base/check.h"
+#include "runtime/grammar.h"
 
 namespace qwl {
 
@@ -77,7 +78,43 @@ std::shared_ptr<const ConstraintVocab> ConstraintVocab::build(const Tokenizer& t
     path.pop_back();
   }
   QWL_CHECK(v->max_len_ < 65535, "token longer than the trie's depth type");
+  v->count_string_chars();
   return v;
+}
+
+// Walks the trie through the grammar of JSON string content (json_char repeated): the
+// grammar accepts exactly at character boundaries, so every byte read from an accepting state
+// starts a character.
+void ConstraintVocab::count_string_chars() {
+  string_chars_.assign(n_vocab_, -1);
+  Grammar g;
+  g.add_rule("content", g.star(g.json_char()));
+  auto compiled = CompiledGrammar::compile(g);
+  QWL_CHECK(compiled.ok(), "{}", compiled.status().to_string());
+  GrammarEngine engine(*compiled);
+  std::vector<GrammarEngine::StateId> st(max_len_ + 2);
+  std::vector<int16_t> count(max_len_ + 2, 0);
+  st[0] = engine.initial();
+  for (int32_t i = 0, n = n_nodes(); i < n;) {
+    const int d = depth_[i];
+    const GrammarEngine::StateId s = engine.next(st[d - 1], byte_[i]);
+    if (s == GrammarEngine::kDead) {
+      i = end_[i];
+      continue;
+    }
+    st[d] = s;
+    count[d] = static_cast<int16_t>(
+        count[d - 1] + ((engine.flags(st[d - 1]) & GrammarEngine::kAccepting) ? 1 : 0));
+    if (token_[i] >= 0) string_chars_[token_[i]] = count[d];
+    ++i;
+  }
+  for (auto [id, dup] : duplicates_) string_chars_[dup] = string_chars_[id];
+  for (int32_t i = 0, n = n_nodes(); i < n; ++i) {
+    const int32_t id = token_[i];
+    if (id >= 0 && string_chars_[id] < 0 && text_bytes(id).find('"') != std::string_view::npos) {
+      quote_nodes_.push_back(i);
+    }
+  }
 }
 
 bool ConstraintVocab::is_eog(int32_t id) const {

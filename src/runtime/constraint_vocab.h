@@ -61,7 +61,18 @@ class ConstraintVocab {
   // (token at a node, another token with the same bytes).
   std::span<const std::pair<int32_t, int32_t>> duplicates() const { return duplicates_; }
 
+  // JSON string content: how many characters (Grammar::json_char) a text token starts when
+  // written inside a JSON string at a character boundary (a character it leaves unfinished
+  // counts), or -1 when its bytes are not such content (an unescaped '"', a control, bad
+  // UTF-8). quote_nodes(): the trie nodes, in order, of the tokens that are not content but
+  // contain a '"' (those that may close a string). Token masks use both at the positions of
+  // Grammar::json_string().
+  int32_t string_chars(int32_t id) const { return is_text(id) ? string_chars_[id] : -1; }
+  std::span<const int32_t> quote_nodes() const { return quote_nodes_; }
+
  private:
+  void count_string_chars();
+
   int32_t n_vocab_ = 0;
   std::vector<int32_t> eog_;
   std::unordered_map<std::string, int32_t> specials_;
@@ -76,6 +87,8 @@ class ConstraintVocab {
   std::vector<int32_t> token_;
   std::vector<int32_t> parent_;
   std::vector<std::pair<int32_t, int32_t>> duplicates_;
+  std::vector<int16_t> string_chars_;
+  std::vector<int32_t> quote_nodes_;
 };
 
 }  // namespace qwl

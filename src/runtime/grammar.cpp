@@ -148,6 +148,37 @@ GrammarExpr Grammar::call(GrammarRule rule) {
   return add(Expr{.kind = Kind::kCall, .rule = rule});
 }
 
+GrammarExpr Grammar::json_char() {
+  if (json_char_ >= 0) return json_char_;
+  const GrammarExpr raw =
+      codepoint_set({{0x20, 0x21}, {0x23, 0x5B}, {0x5D, 0x7E}, {0xA0, kMaxCodepoint}});
+  const GrammarExpr h = byte_set({{'0', '9'}, {'a', 'f'}, {'A', 'F'}});
+  const auto one = [](char c) {
+    const auto b = static_cast<uint8_t>(c);
+    return ByteRange{b, b};
+  };
+  // \uXXXX outside the surrogates, or a high surrogate followed by a low one, so the text
+  // always decodes.
+  const GrammarExpr bmp = alt({
+      seq({byte_set({{'0', '9'}, {'a', 'c'}, {'A', 'C'}}), h, h, h}),
+      seq({byte_set({one('d'), one('D')}), byte_set({{'0', '7'}}), h, h}),
+      seq({byte_set({{'e', 'f'}, {'E', 'F'}}), h, h, h}),
+  });
+  const GrammarExpr pair = seq(
+      {byte_set({one('d'), one('D')}), byte_set({{'8', '9'}, {'a', 'b'}, {'A', 'B'}}), h, h,
+       literal("\\u"), byte_set({one('d'), one('D')}), byte_set({{'c', 'f'}, {'C', 'F'}}), h, h});
+  const GrammarExpr escape =
+      seq({literal("\\"), alt({byte_set({one('"'), one('\\'), one('/'), one('b'), one('f'),
+                                         one('n'), one('r'), one('t')}),
+                               seq({literal("u"), alt({bmp, pair})})})});
+  json_char_ = alt({raw, escape});
+  return json_char_;
+}
+
+GrammarExpr Grammar::json_string(int min, int max) {
+  return add(Expr{.kind = Kind::kJsonString, .items = {json_char()}, .min = min, .max = max});
+}
+
 GrammarExpr Grammar::special_token(std::string text) {
   return add(Expr{.kind = Kind::kSpecial, .text = std::move(text)});
 }
@@ -202,6 +233,9 @@ std::string Grammar::expr_to_string(GrammarExpr e) const {
       return fmt::format("{}{{{},{}}}", expr_to_string(x.items[0]), x.min, x.max);
     case Kind::kCall:
       return rules_[x.rule].name;
+    case Kind::kJsonString:
+      if (x.max == kUnbounded) return fmt::format("json_string{{{},}}", x.min);
+      return fmt::format("json_string{{{},{}}}", x.min, x.max);
     case Kind::kSpecial:
       return "<special " + x.text + ">";
   }
@@ -227,6 +261,7 @@ struct TmpNode {
   std::vector<CompiledGrammar::CallEdge> calls;  // ret = target
   std::vector<CompiledGrammar::TokenEdge> tokens;
   std::vector<int32_t> eps;
+  int32_t room = CompiledGrammar::Node::kNotString;  // see Node::string_room
 };
 
 class RuleBuilder {
@@ -275,7 +310,14 @@ class RuleBuilder {
         for (GrammarExpr item : x.items) QWL_RETURN_IF_ERROR(build(item, from, to, depth + 1));
         return Status::Ok();
       case Grammar::Kind::kRepeat:
-        return build_repeat(x, from, to, depth);
+        return build_repeat(x, from, to, depth, false);
+      case Grammar::Kind::kJsonString: {
+        QWL_ASSIGN_OR_RETURN(const int32_t open, new_node());
+        QWL_ASSIGN_OR_RETURN(const int32_t close, new_node());
+        QWL_RETURN_IF_ERROR(build_literal("\"", from, open));
+        QWL_RETURN_IF_ERROR(build_repeat(x, open, close, depth, true));
+        return build_literal("\"", close, to);
+      }
       case Grammar::Kind::kCall:
         if (x.rule < 0 || x.rule >= g_.n_rules()) {
           return InvalidArgumentError("grammar: call of rule {} that does not exist", x.rule);
@@ -311,33 +353,43 @@ class RuleBuilder {
     return Status::Ok();
   }
 
-  Status build_repeat(const Grammar::Expr& x, int32_t from, int32_t to, int depth) {
+  // With mark_room, the nodes between two items record how many more items fit (json_string).
+  Status build_repeat(const Grammar::Expr& x, int32_t from, int32_t to, int depth, bool mark_room) {
     if (x.min < 0 || (x.max != kUnbounded && x.max < x.min)) {
       return InvalidArgumentError("grammar: bad repetition {{{},{}}}", x.min, x.max);
     }
     const GrammarExpr item = x.items[0];
+    auto mark = [&](int32_t node, int i) {
+      if (mark_room) nodes[node].room = x.max == kUnbounded ? kUnbounded : x.max - i;
+    };
     int32_t cur = from;
     for (int i = 0; i < x.min; ++i) {
+      mark(cur, i);
       QWL_ASSIGN_OR_RETURN(int32_t nxt, new_node());
       QWL_RETURN_IF_ERROR(build(item, cur, nxt, depth + 1));
       cur = nxt;
     }
     if (x.max == kUnbounded) {
-      // A loop node that the item returns to: cur -> loop -(item)-> loop -> to.
+      // A loop node that the item returns to: cur -> loop -(item)-> back -> loop -> to.
+      mark(cur, x.min);
       QWL_ASSIGN_OR_RETURN(int32_t loop, new_node());
       nodes[cur].eps.push_back(loop);
       QWL_ASSIGN_OR_RETURN(int32_t back, new_node());
+      mark(loop, x.min);
+      mark(back, x.min);
       QWL_RETURN_IF_ERROR(build(item, loop, back, depth + 1));
       nodes[back].eps.push_back(loop);
       nodes[loop].eps.push_back(to);
       return Status::Ok();
     }
     for (int i = x.min; i < x.max; ++i) {
+      mark(cur, i);
       nodes[cur].eps.push_back(to);
       QWL_ASSIGN_OR_RETURN(int32_t nxt, new_node());
       QWL_RETURN_IF_ERROR(build(item, cur, nxt, depth + 1));
       cur = nxt;
     }
+    mark(cur, x.max);
     nodes[cur].eps.push_back(to);
     return Status::Ok();
   }
@@ -400,6 +452,7 @@ Result<std::shared_ptr<const CompiledGrammar>> CompiledGrammar::compile(
       const int32_t t = order[k];
       Node node;
       node.rule = r;
+      node.string_room = b.nodes[t].room;
       ++generation;
       stack.assign(1, t);
       while (!stack.empty()) {

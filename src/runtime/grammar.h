@@ -75,6 +75,14 @@ class Grammar {
   GrammarExpr star(GrammarExpr item) { return repeat(item, 0, kUnbounded); }
   GrammarExpr plus(GrammarExpr item) { return repeat(item, 1, kUnbounded); }
   GrammarExpr call(GrammarRule rule);
+  // One character of JSON string content: raw (any code point but controls, U+007F..U+009F,
+  // '"' and '\'), a short escape, or \uXXXX (a surrogate only as a high-low pair).
+  GrammarExpr json_char();
+  // A whole JSON string: '"', between min and max json_char()s (max = kUnbounded for no
+  // bound), '"'. Its character positions are marked in the compiled grammar (Node::string_room)
+  // so token masks can use per-token character counts there instead of walking the vocabulary
+  // at every position of a bounded string.
+  GrammarExpr json_string(int min, int max);
   // A special token written as `text` (e.g. "<tool_call>"): compiled to that single token when
   // the resolver passed to compile() knows it, else to the literal bytes of `text`.
   GrammarExpr special_token(std::string text);
@@ -93,13 +101,23 @@ class Grammar {
   // A readable dump, one rule per line, in a GBNF-like notation (for debugging and tests).
   std::string to_string() const;
 
-  enum class Kind : uint8_t { kEmpty, kLiteral, kByteSet, kSeq, kAlt, kRepeat, kCall, kSpecial };
+  enum class Kind : uint8_t {
+    kEmpty,
+    kLiteral,
+    kByteSet,
+    kSeq,
+    kAlt,
+    kRepeat,
+    kCall,
+    kSpecial,
+    kJsonString
+  };
   struct Expr {
     Kind kind = Kind::kEmpty;
     std::string text;                // kLiteral, kSpecial
     std::vector<ByteRange> ranges;   // kByteSet
-    std::vector<GrammarExpr> items;  // kSeq, kAlt, kRepeat (one item)
-    int min = 0, max = 0;            // kRepeat
+    std::vector<GrammarExpr> items;  // kSeq, kAlt, kRepeat and kJsonString (one item)
+    int min = 0, max = 0;            // kRepeat, kJsonString
     GrammarRule rule = -1;           // kCall
   };
   struct Rule {
@@ -116,6 +134,7 @@ class Grammar {
   std::vector<Expr> exprs_;
   std::vector<Rule> rules_;
   GrammarRule root_ = 0;
+  GrammarExpr json_char_ = -1;
 };
 
 // Maps a special token's text to its id; nullopt writes the text as plain bytes instead.
@@ -141,6 +160,11 @@ class CompiledGrammar {
     std::vector<TokenEdge> tokens;
     bool final = false;  // the rule may end here
     int32_t rule = -1;
+    // Between two characters of a json_string(): how many more it may hold (kUnbounded for
+    // any number); kNotString elsewhere. Such a node's only edges are the next character's
+    // and, once the minimum is reached, the closing quote.
+    int32_t string_room = kNotString;
+    static constexpr int32_t kNotString = -2;
     // Consumes input itself (has byte or token edges): the only nodes that appear on top of a
     // matcher's stacks.
     bool consuming() const { return !bytes.empty() || !tokens.empty(); }

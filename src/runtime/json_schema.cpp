@@ -212,9 +212,7 @@ class SchemaCompiler {
 
   GrammarRule string_rule() {
     if (string_rule_ < 0) {
-      string_rule_ = g_->add_rule(
-          "string",
-          g_->seq({g_->literal("\""), g_->star(json_string_any_char(g_)), g_->literal("\"")}));
+      string_rule_ = g_->add_rule("string", g_->json_string(0, kUnbounded));
     }
     return string_rule_;
   }
@@ -703,10 +701,7 @@ class SchemaCompiler {
       return g_->seq({g_->literal("\""), *content, g_->literal("\"")});
     }
     if (!has_length) return g_->call(string_rule());
-    return g_->seq({g_->literal("\""),
-                    g_->repeat(json_string_any_char(g_), static_cast<int>(min),
-                               max < 0 ? kUnbounded : static_cast<int>(max)),
-                    g_->literal("\"")});
+    return g_->json_string(static_cast<int>(min), max < 0 ? kUnbounded : static_cast<int>(max));
   }
 
   // -------------------------------------------------------------------------------------------

@@ -109,6 +109,17 @@ const ConstraintPosition& TokenConstraint::position(int32_t node) {
   ++stats_.positions;
   auto p = std::make_unique<ConstraintPosition>();
   const ConstraintVocab& v = vocab_;
+  const int32_t room = engine_.grammar().node(node).string_room;
+  if (room != CompiledGrammar::Node::kNotString) {
+    // Between two characters of a JSON string: content tokens that fit the room stay inside
+    // it whatever follows; tokens with a quote may close it (decided from the full state).
+    for (int32_t id = 0; id < v.n_vocab(); ++id) {
+      const int32_t chars = v.string_chars(id);
+      if (chars >= 1 && (room == kUnbounded || chars <= room)) p->accepted.push_back(id);
+    }
+    p->context_nodes.assign(v.quote_nodes().begin(), v.quote_nodes().end());
+    return keep(node, std::move(p));
+  }
   const uint8_t* byte = v.bytes_data();
   const uint16_t* depth = v.depth_data();
   const int32_t* end = v.end_data();
@@ -144,8 +155,13 @@ const ConstraintPosition& TokenConstraint::position(int32_t node) {
     }
     ++i;
   }
-  if (p->accepted.size() > static_cast<size_t>(v.n_vocab() / 64)) {
-    p->accepted_bits.assign(n_words(v), 0);
+  return keep(node, std::move(p));
+}
+
+const ConstraintPosition& TokenConstraint::keep(int32_t node,
+                                                std::unique_ptr<ConstraintPosition> p) {
+  if (p->accepted.size() > static_cast<size_t>(vocab_.n_vocab() / 64)) {
+    p->accepted_bits.assign(n_words(vocab_), 0);
     for (int32_t id : p->accepted) set_bit(&p->accepted_bits, id);
     p->accepted.clear();
     p->accepted.shrink_to_fit();
@@ -280,7 +296,7 @@ const std::vector<uint64_t>& TokenConstraint::allowed() {
     ++stats_.mask_cache_hits;
     return it->second;
   }
-  if (masks_.size() >= kMaxCachedMasks) masks_.clear();
+  if (masks_.size() >= kMaxCachedMasks || !cache_masks_) masks_.clear();
   std::vector<uint64_t>& bits = masks_[state_];
   compute_mask(state_, &bits);
   return bits;

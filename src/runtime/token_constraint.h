@@ -88,6 +88,13 @@ class TokenConstraint final : public LogitsConstraint {
   // (the reference the cached computation is tested against; slow).
   std::vector<uint64_t> allowed_by_full_walk();
 
+  // Whether allowed() keeps whole masks per state (on by default). Benchmarks turn it off to
+  // time the computation itself; per-node analyses stay shared either way.
+  void set_mask_cache(bool on) {
+    cache_masks_ = on;
+    masks_.clear();
+  }
+
   struct Stats {
     int64_t masks = 0;  // allowed() computations (cache misses)
     int64_t mask_cache_hits = 0;
@@ -99,6 +106,8 @@ class TokenConstraint final : public LogitsConstraint {
  private:
   explicit TokenConstraint(std::shared_ptr<ConstraintProgram> program);
   const ConstraintPosition& position(int32_t node);
+  // Stores a new analysis in the program (dense form when large) and in the local cache.
+  const ConstraintPosition& keep(int32_t node, std::unique_ptr<ConstraintPosition> p);
   void compute_mask(GrammarEngine::StateId s, std::vector<uint64_t>* bits);
   void walk_context_tokens(GrammarEngine::StateId s, std::span<const int32_t> nodes,
                            std::vector<uint64_t>* bits);
@@ -109,6 +118,7 @@ class TokenConstraint final : public LogitsConstraint {
   GrammarEngine engine_;
   GrammarEngine::StateId state_;
   bool finished_ = false;  // an end-of-generation token was accepted
+  bool cache_masks_ = true;
   std::unordered_map<int32_t, const ConstraintPosition*> positions_;  // owned by program_
   std::unordered_map<GrammarEngine::StateId, std::vector<uint64_t>> masks_;
   std::vector<uint64_t> eog_mask_;
