@@ -338,8 +338,12 @@ void TokenConstraint::apply(std::span<float> logits) {
                 kNegInf);
       continue;
     }
-    for (size_t i = base; i < stop; ++i) {
-      if (!((word >> (i - base)) & 1)) logits[i] = kNegInf;
+    // Visit only the disallowed tokens of the word (few of them inside a string).
+    uint64_t banned = ~word;
+    if (stop < base + 64) banned &= (uint64_t{1} << (stop - base)) - 1;
+    while (banned != 0) {
+      logits[base + static_cast<size_t>(std::countr_zero(banned))] = kNegInf;
+      banned &= banned - 1;
     }
   }
   for (size_t i = covered; i < n; ++i) logits[i] = kNegInf;  // ids the tokenizer lacks
