@@ -1,0 +1,32 @@
+# The OpenAI-compatible server end to end: `qwenlayer serve` driven by the official `openai` npm
+# client (tests/api/package.json pins it; scripts/test.sh runs `npm ci` there), raw sockets for
+# malformed traffic. Each file starts its own server on a free port with a tiny random-weight
+# Qwen3 model (Qwen3's real tokenizer and chat template) made at test time into the build tree.
+#
+# The tests of features still being built (constrained decoding, API keys, /metrics) are their
+# own ctest entries; their failures read "[WAITS ON FEATURE: ...]".
+find_program(QWL_NODE node)
+if(NOT QWL_NODE)
+  message(STATUS "node not found: the API tests (tests/api) are not registered")
+  return()
+endif()
+
+set(QWL_API_DIR ${CMAKE_CURRENT_LIST_DIR})
+set(QWL_API_WORK ${PROJECT_BINARY_DIR}/tests/api)
+set(QWL_API_ENV "QWL_BIN=$<TARGET_FILE:qwenlayer>" "QWL_API_WORK=${QWL_API_WORK}")
+
+add_test(NAME api_setup COMMAND ${QWL_NODE} ${QWL_API_DIR}/setup.mjs)
+set_tests_properties(api_setup PROPERTIES LABELS "server" TIMEOUT 120
+                     ENVIRONMENT "${QWL_API_ENV}" FIXTURES_SETUP qwl_api_model)
+
+# qwl_api_test(NAME FILE TIMEOUT): one node:test file.
+function(qwl_api_test name file timeout)
+  add_test(NAME ${name}
+           COMMAND ${QWL_NODE} --test --test-reporter=spec ${QWL_API_DIR}/${file}
+           WORKING_DIRECTORY ${QWL_API_DIR})
+  set_tests_properties(${name} PROPERTIES LABELS "server" TIMEOUT ${timeout}
+                       ENVIRONMENT "${QWL_API_ENV}" FIXTURES_REQUIRED qwl_api_model)
+endfunction()
+
+qwl_api_test(api_chat chat.test.mjs 120)
+qwl_api_test(api_completions completions.test.mjs 90)
