@@ -30,3 +30,4 @@ endfunction()
 
 qwl_api_test(api_chat chat.test.mjs 120)
 qwl_api_test(api_completions completions.test.mjs 90)
+qwl_api_test(api_constrained constrained.test.mjs 150)

@@ -231,16 +231,22 @@ export const idle = (ms) => new Promise((r) => setTimeout(r, ms).unref());
 // closes an empty <think></think> block itself.
 export const NO_THINK = { chat_template_kwargs: { enable_thinking: false } };
 
-// A test that waits on a feature being built elsewhere: its name carries the marker, and when it
-// fails the error says which feature it waits on, so that the failure reads as "not there yet"
-// rather than as a regression. It still runs (and fails) until the feature lands.
-export function pendingFeature(feature, fn) {
+// A test of a feature that other engineers are still building. It always runs (never skipped).
+// When it fails, `present()` (an async probe: is the feature in this build at all?) decides how
+// the failure reads: "[WAITS ON FEATURE: X (not in this build)]" when the feature is absent, so
+// that the failure reads as "not there yet"; "[FEATURE X IS PRESENT: this failure is a bug]"
+// when it is there.
+export function featureTest(feature, present, fn) {
   return async (t) => {
     try {
       await fn(t);
     } catch (e) {
-      const err = new Error(`[WAITS ON FEATURE: ${feature}] ${e.message}`);
-      err.stack = `[WAITS ON FEATURE: ${feature}]\n${e.stack}`;
+      let there;
+      try { there = await present(); } catch { there = false; }
+      const tag = there ? `[FEATURE ${feature} IS PRESENT: this failure is a bug]`
+                        : `[WAITS ON FEATURE: ${feature} (not in this build)]`;
+      const err = new Error(`${tag} ${e.message}`);
+      err.stack = `${tag}\n${e.stack}`;
       throw err;
     }
   };
