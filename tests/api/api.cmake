@@ -35,3 +35,21 @@ qwl_api_test(api_errors errors.test.mjs 90)
 qwl_api_test(api_auth auth.test.mjs 60)
 qwl_api_test(api_metrics metrics.test.mjs 60)
 qwl_api_test(api_robustness robustness.test.mjs 120)
+
+# The load generator (bench/load/loadgen.mjs) end to end on the test model: a few requests at
+# two concurrency levels and the prefix-cache mode; it exits non-zero on any request error or
+# an unclean server exit.
+add_test(NAME api_loadgen_smoke
+         COMMAND ${QWL_NODE} ${PROJECT_SOURCE_DIR}/bench/load/loadgen.mjs
+                 --qwenlayer $<TARGET_FILE:qwenlayer> --model ${QWL_API_WORK}/qwen3-tiny-q8_0.gguf
+                 --serve-args "-t 1" -c 1,4 -n 8 --max-tokens 16 --ignore-eos
+                 --json ${QWL_API_WORK}/loadgen_smoke.json)
+set_tests_properties(api_loadgen_smoke PROPERTIES LABELS "server" TIMEOUT 60
+                     FIXTURES_REQUIRED qwl_api_model)
+add_test(NAME api_loadgen_prefix_smoke
+         COMMAND ${QWL_NODE} ${PROJECT_SOURCE_DIR}/bench/load/loadgen.mjs
+                 --qwenlayer $<TARGET_FILE:qwenlayer> --model ${QWL_API_WORK}/qwen3-tiny-q8_0.gguf
+                 --serve-args "-t 1" --mode prefix --prefix-tokens 600 --trials 2
+                 --json ${QWL_API_WORK}/loadgen_prefix_smoke.json)
+set_tests_properties(api_loadgen_prefix_smoke PROPERTIES LABELS "server" TIMEOUT 60
+                     FIXTURES_REQUIRED qwl_api_model)
