@@ -271,6 +271,16 @@ describe('multi-turn', () => {
     assert.ok(['stop', 'length', 'tool_calls'].includes(r.choices[0].finish_reason));
   });
 
+  test('tool_choice "none" keeps the tools out of the prompt', async () => {
+    const r = await client.chat.completions.create(
+      { model: MODEL_ID, messages: USER, tools, tool_choice: 'none', max_tokens: 1, ...NO_THINK });
+    assert.equal(r.usage.prompt_tokens, tokenize(renderChat({ messages: USER, enable_thinking: false })).length);
+    const offered = await client.chat.completions.create(
+      { model: MODEL_ID, messages: USER, tools, max_tokens: 1, ...NO_THINK });
+    assert.equal(offered.usage.prompt_tokens,
+      tokenize(renderChat({ messages: USER, tools, enable_thinking: false })).length);
+  });
+
   test('a tool message naming no earlier tool call is a 400', async () => {
     await assert.rejects(client.chat.completions.create({ model: MODEL_ID, max_tokens: 2, messages: [
       { role: 'user', content: 'hi' },
