@@ -109,6 +109,7 @@ void ConstraintVocab::count_string_chars() {
     ++i;
   }
   for (auto [id, dup] : duplicates_) string_chars_[dup] = string_chars_[id];
+  for (int16_t c : string_chars_) max_string_chars_ = std::max<int32_t>(max_string_chars_, c);
   for (int32_t i = 0, n = n_nodes(); i < n; ++i) {
     const int32_t id = token_[i];
     if (id >= 0 && string_chars_[id] < 0 && text_bytes(id).find('"') != std::string_view::npos) {

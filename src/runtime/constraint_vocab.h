@@ -69,6 +69,8 @@ class ConstraintVocab {
   // Grammar::json_string().
   int32_t string_chars(int32_t id) const { return is_text(id) ? string_chars_[id] : -1; }
   std::span<const int32_t> quote_nodes() const { return quote_nodes_; }
+  // The largest string_chars() of any token: rooms above it accept the same tokens.
+  int32_t max_string_chars() const { return max_string_chars_; }
 
  private:
   void count_string_chars();
@@ -89,6 +91,7 @@ class ConstraintVocab {
   std::vector<std::pair<int32_t, int32_t>> duplicates_;
   std::vector<int16_t> string_chars_;
   std::vector<int32_t> quote_nodes_;
+  int32_t max_string_chars_ = 0;
 };
 
 }  // namespace qwl

@@ -165,6 +165,10 @@ struct Bound {
   bool exclusive = false;
 };
 
+// Schemas nested deeper than this (through properties, items, anyOf, $ref chains) are refused:
+// compilation recurses once per level.
+constexpr int kMaxSchemaDepth = 128;
+
 class SchemaCompiler {
  public:
   SchemaCompiler(Grammar* g, const JsonGrammarOptions& options, const Json& root,
@@ -175,10 +179,16 @@ class SchemaCompiler {
   Result<GrammarExpr> schema(const Json& s, const std::string& path) {
     auto it = rules_.find(path);
     if (it != rules_.end()) return g_->call(it->second);
+    if (depth_ >= kMaxSchemaDepth) {
+      return OutOfRangeError("{}: schemas nested deeper than {}", path, kMaxSchemaDepth);
+    }
     const GrammarRule r = g_->declare_rule(rule_prefix_ + path);
     rules_.emplace(path, r);
-    QWL_ASSIGN_OR_RETURN(GrammarExpr body, schema_body(s, path));
-    g_->define_rule(r, body);
+    ++depth_;
+    Result<GrammarExpr> body = schema_body(s, path);
+    --depth_;
+    if (!body.ok()) return body.status();
+    g_->define_rule(r, *body);
     return g_->call(r);
   }
 
@@ -1000,6 +1010,7 @@ class SchemaCompiler {
   const Json& root_;
   std::string rule_prefix_;
   std::unordered_map<std::string, GrammarRule> rules_;
+  int depth_ = 0;  // nesting of schema() calls being compiled
   GrammarExpr ws_ = -1, comma_ = -1, colon_ = -1;
   GrammarRule string_rule_ = -1, number_rule_ = -1, value_rule_ = -1, object_rule_ = -1;
 };

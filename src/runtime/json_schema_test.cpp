@@ -351,6 +351,17 @@ TEST(JsonSchemaTest, ErrorsNameTheKeyword) {
   }
 }
 
+TEST(JsonSchemaTest, DeepNestingIsRefused) {
+  std::string deep;
+  for (int i = 0; i < 200; ++i) deep += R"({"type": "array", "items": )";
+  deep += "{}";
+  for (int i = 0; i < 200; ++i) deep += "}";
+  Result<Grammar> g = json_schema_grammar(deep);
+  ASSERT_FALSE(g.ok());
+  EXPECT_EQ(g.status().code(), StatusCode::kOutOfRange);
+  EXPECT_NE(g.status().message().find("nested deeper than"), std::string::npos);
+}
+
 TEST(JsonSchemaTest, JsonObjectMode) {
   auto c = CompiledGrammar::compile(json_object_grammar());
   ASSERT_TRUE(c.ok());

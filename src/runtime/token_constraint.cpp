@@ -26,6 +26,9 @@ size_t n_words(const ConstraintVocab& v) {
   return (static_cast<size_t>(v.n_vocab()) + 63) / 64;
 }
 
+// Program keys of string-room analyses: kStringRoomKey - room (node ids are >= 0).
+constexpr int32_t kStringRoomKey = -1;
+
 }  // namespace
 
 // What one node on top of a stack decides by itself: the tokens its own rule accepts whatever
@@ -61,16 +64,16 @@ size_t ConstraintProgram::n_positions() const {
   return positions_.size();
 }
 
-const ConstraintPosition* ConstraintProgram::find(int32_t node) const {
+const ConstraintPosition* ConstraintProgram::find(int32_t key) const {
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = positions_.find(node);
+  auto it = positions_.find(key);
   return it == positions_.end() ? nullptr : it->second.get();
 }
 
-const ConstraintPosition* ConstraintProgram::insert(int32_t node,
+const ConstraintPosition* ConstraintProgram::insert(int32_t key,
                                                     std::unique_ptr<ConstraintPosition> p) {
   std::lock_guard<std::mutex> lock(mu_);
-  auto [it, inserted] = positions_.emplace(node, std::move(p));
+  auto [it, inserted] = positions_.emplace(key, std::move(p));
   return it->second.get();
 }
 
@@ -102,23 +105,31 @@ Result<std::unique_ptr<TokenConstraint>> TokenConstraint::create(
 const ConstraintPosition& TokenConstraint::position(int32_t node) {
   auto local = positions_.find(node);
   if (local != positions_.end()) return *local->second;
-  if (const ConstraintPosition* shared = program_->find(node)) {
+  const ConstraintVocab& v = vocab_;
+  // Positions between two characters of a JSON string are analysed per remaining room, not
+  // per node: every bounded string with that much room left shares one analysis, and rooms
+  // beyond the longest token are all the same as no bound.
+  int32_t key = node;
+  int32_t room = engine_.grammar().node(node).string_room;
+  if (room != CompiledGrammar::Node::kNotString) {
+    if (room == kUnbounded || room > v.max_string_chars()) room = v.max_string_chars();
+    key = kStringRoomKey - room;
+  }
+  if (const ConstraintPosition* shared = program_->find(key)) {
     positions_.emplace(node, shared);
     return *shared;
   }
   ++stats_.positions;
   auto p = std::make_unique<ConstraintPosition>();
-  const ConstraintVocab& v = vocab_;
-  const int32_t room = engine_.grammar().node(node).string_room;
-  if (room != CompiledGrammar::Node::kNotString) {
-    // Between two characters of a JSON string: content tokens that fit the room stay inside
-    // it whatever follows; tokens with a quote may close it (decided from the full state).
+  if (key != node) {
+    // Content tokens that fit the room stay inside the string whatever follows; tokens with a
+    // quote may close it (decided from the full state).
     for (int32_t id = 0; id < v.n_vocab(); ++id) {
       const int32_t chars = v.string_chars(id);
-      if (chars >= 1 && (room == kUnbounded || chars <= room)) p->accepted.push_back(id);
+      if (chars >= 1 && chars <= room) p->accepted.push_back(id);
     }
     p->context_nodes.assign(v.quote_nodes().begin(), v.quote_nodes().end());
-    return keep(node, std::move(p));
+    return keep(node, key, std::move(p));
   }
   const uint8_t* byte = v.bytes_data();
   const uint16_t* depth = v.depth_data();
@@ -155,10 +166,10 @@ const ConstraintPosition& TokenConstraint::position(int32_t node) {
     }
     ++i;
   }
-  return keep(node, std::move(p));
+  return keep(node, key, std::move(p));
 }
 
-const ConstraintPosition& TokenConstraint::keep(int32_t node,
+const ConstraintPosition& TokenConstraint::keep(int32_t node, int32_t key,
                                                 std::unique_ptr<ConstraintPosition> p) {
   if (p->accepted.size() > static_cast<size_t>(vocab_.n_vocab() / 64)) {
     p->accepted_bits.assign(n_words(vocab_), 0);
@@ -166,7 +177,7 @@ const ConstraintPosition& TokenConstraint::keep(int32_t node,
     p->accepted.clear();
     p->accepted.shrink_to_fit();
   }
-  const ConstraintPosition* kept = program_->insert(node, std::move(p));
+  const ConstraintPosition* kept = program_->insert(key, std::move(p));
   positions_.emplace(node, kept);
   return *kept;
 }

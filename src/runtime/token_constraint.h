@@ -60,9 +60,10 @@ class ConstraintProgram {
   friend class TokenConstraint;
   ConstraintProgram(std::shared_ptr<const ConstraintVocab> vocab,
                     std::shared_ptr<const CompiledGrammar> grammar);
-  const ConstraintPosition* find(int32_t node) const;
-  // Keeps `p` unless another constraint stored one for the node first; returns the kept one.
-  const ConstraintPosition* insert(int32_t node, std::unique_ptr<ConstraintPosition> p);
+  // Analyses are keyed by node, or (negative keys) by the room left in a JSON string.
+  const ConstraintPosition* find(int32_t key) const;
+  // Keeps `p` unless another constraint stored one for the key first; returns the kept one.
+  const ConstraintPosition* insert(int32_t key, std::unique_ptr<ConstraintPosition> p);
 
   std::shared_ptr<const ConstraintVocab> vocab_;
   std::shared_ptr<const CompiledGrammar> grammar_;
@@ -106,8 +107,9 @@ class TokenConstraint final : public LogitsConstraint {
  private:
   explicit TokenConstraint(std::shared_ptr<ConstraintProgram> program);
   const ConstraintPosition& position(int32_t node);
-  // Stores a new analysis in the program (dense form when large) and in the local cache.
-  const ConstraintPosition& keep(int32_t node, std::unique_ptr<ConstraintPosition> p);
+  // Stores a new analysis in the program under `key` (the node, or a string room) in dense
+  // form when large, and in the local cache under `node`.
+  const ConstraintPosition& keep(int32_t node, int32_t key, std::unique_ptr<ConstraintPosition> p);
   void compute_mask(GrammarEngine::StateId s, std::vector<uint64_t>* bits);
   void walk_context_tokens(GrammarEngine::StateId s, std::span<const int32_t> nodes,
                            std::vector<uint64_t>* bits);

@@ -526,6 +526,41 @@ TEST(TokenConstraintTest, ThinkingWrapper) {
             StatusCode::kInvalidArgument);
 }
 
+// Inside a bounded string the mask counts characters: with two left, two-character tokens
+// fit and three-character ones do not; all positions with the same room share one analysis.
+TEST(TokenConstraintTest, BoundedStringsCountCharactersPerToken) {
+  auto v = vocab();
+  ASSERT_NE(v, nullptr);
+  const Tokenizer& tok = *testing::qwen3_tokenizer();
+  auto program = ConstraintProgram::compile(
+      v, *json_schema_grammar(R"({"type": "string", "maxLength": 400})"));
+  ASSERT_TRUE(program.ok());
+  auto c = TokenConstraint::create(*program);
+  const int32_t a = tok.encode("a")[0];
+  ASSERT_EQ(v->text_bytes(a), "a");
+  ASSERT_TRUE(c->accept(tok.encode("\"")[0]).ok());
+  for (int i = 0; i < 398; ++i) {
+    c->allowed();
+    ASSERT_TRUE(c->accept(a).ok()) << i;
+  }
+  // One analysis per room below the longest token, not one per character.
+  EXPECT_LE((*program)->n_positions(), static_cast<size_t>(v->max_string_chars()) + 4);
+  const std::vector<uint64_t> bits = c->allowed();
+  EXPECT_EQ(bits, c->allowed_by_full_walk());
+  for (const char* fits : {"ab", "\\n", "é", "\""}) {
+    const std::vector<int32_t> ids = tok.encode(fits);
+    ASSERT_EQ(ids.size(), 1u) << fits;
+    EXPECT_TRUE(bit(bits, ids[0])) << fits;
+  }
+  for (const char* too_long : {"abc", "the", "..."}) {
+    const std::vector<int32_t> ids = tok.encode(too_long);
+    ASSERT_EQ(ids.size(), 1u) << too_long;
+    EXPECT_FALSE(bit(bits, ids[0])) << too_long;
+  }
+  EXPECT_EQ(v->string_chars(tok.encode("\\n")[0]), 1);  // an escape is one character
+  EXPECT_EQ(v->string_chars(tok.encode("\"")[0]), -1);
+}
+
 TEST(TokenConstraintTest, FactoriesReportSchemaErrors) {
   const Tokenizer* tok = testing::qwen3_tokenizer();
   ASSERT_NE(tok, nullptr);
