@@ -1,11 +1,13 @@
 #include "runtime/scheduler.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
+#include <cstdio>
 #include <future>
 #include <map>
 #include <mutex>
@@ -21,11 +23,14 @@ using namespace std::chrono_literals;
 // One tiny model for the whole file (writing and loading it is the slow part).
 const Model& test_model() {
   static std::unique_ptr<Model> model = [] {
-    const std::string path = std::string(::testing::TempDir()) + "/scheduler-test.gguf";
+    // One file per process: ctest runs each test in its own process, several at once.
+    const std::string path =
+        fmt::format("{}/scheduler-test-{}.gguf", ::testing::TempDir(), ::getpid());
     Status s = testing::write_test_model(path, {.arch = Arch::kQwen3, .n_ctx = 256, .seed = 7});
     QWL_CHECK(s.ok(), "{}", s.to_string());
     auto m = Model::load(path);
     QWL_CHECK(m.ok(), "{}", m.status().to_string());
+    std::remove(path.c_str());  // the mapping stays valid
     return std::move(m).value();
   }();
   return *model;
