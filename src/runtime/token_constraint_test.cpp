@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
+#include <thread>
 
 // The chat layer sits above runtime; only this test uses it, to check that constrained tool
 // calls parse (angle brackets: the include is the test binary's, not the runtime library's).
@@ -559,6 +560,34 @@ TEST(TokenConstraintTest, BoundedStringsCountCharactersPerToken) {
   }
   EXPECT_EQ(v->string_chars(tok.encode("\\n")[0]), 1);  // an escape is one character
   EXPECT_EQ(v->string_chars(tok.encode("\"")[0]), -1);
+}
+
+// Constraints of one program on several threads share its analyses: each sees the masks a
+// constraint alone sees.
+TEST(TokenConstraintTest, ProgramIsSharedAcrossThreads) {
+  auto v = vocab();
+  ASSERT_NE(v, nullptr);
+  const Tokenizer& tok = *testing::qwen3_tokenizer();
+  const std::vector<int32_t> doc = tok.encode(
+      R"({"name": "Ada", "age": 36, "tags": ["x"], "status": "active", "address": {"city": "London"}})");
+  auto masks_of = [&](std::shared_ptr<ConstraintProgram> program) {
+    std::vector<std::vector<uint64_t>> out;
+    auto c = TokenConstraint::create(std::move(program));
+    for (int32_t id : doc) {
+      out.push_back(c->allowed());
+      if (!c->accept(id).ok()) break;
+    }
+    return out;
+  };
+  const Grammar g = *json_schema_grammar(kPersonSchema);
+  const auto alone = masks_of(*ConstraintProgram::compile(v, g));
+  ASSERT_EQ(alone.size(), doc.size());
+  auto shared = *ConstraintProgram::compile(v, g);
+  std::vector<std::vector<std::vector<uint64_t>>> results(3);
+  std::vector<std::thread> threads;
+  for (auto& r : results) threads.emplace_back([&r, &shared, &masks_of] { r = masks_of(shared); });
+  for (auto& t : threads) t.join();
+  for (const auto& r : results) EXPECT_TRUE(r == alone);
 }
 
 TEST(TokenConstraintTest, FactoriesReportSchemaErrors) {
