@@ -23,16 +23,19 @@
 //
 // Prefix cache (PrefixCache): at admission the longest chain of cached full blocks that starts
 // the prompt, in the request's cache_namespace, is shared into the sequence (copy-on-write), and
-// the prompt is evaluated from there; the last prompt token is always evaluated again to get its
-// logits. Full blocks are indexed when a prompt has been evaluated and when a sequence finishes
-// or is preempted (prompt and generated tokens alike, so a chat's next turn finds its history).
+// the prompt is evaluated from there; at least the last prompt token is evaluated, for its logits
+// (when the whole prompt is cached, in a private copy of its block). Full blocks are indexed when a
+// prompt has been evaluated and when a sequence finishes or is preempted (prompt and generated
+// tokens alike, so a chat's next turn finds its history).
 //
 // Events: each sampled token produces one SequenceEvent; the last event of a sequence has
 // done = true. Every accepted submit() gets exactly one done event, also on cancel() and
-// shutdown(). on_event runs on the scheduler thread, without the scheduler's lock held: it must
-// return quickly and never block (hand the event to another thread or an I/O loop), must not
-// throw (an exception is caught and logged), and may call submit(), cancel() and stats() but not
-// shutdown() or the destructor. Events can arrive before submit() has returned the id.
+// shutdown(). A step's events are sent after the step, so stats() read in a done event's callback
+// already shows that sequence's blocks released. on_event runs on the scheduler thread, without the
+// scheduler's lock held: it must return quickly and never block (hand the event to another thread
+// or an I/O loop), must not throw (an exception is caught and logged), and may call submit(),
+// cancel() and stats() but not shutdown() or the destructor. Events can arrive before submit() has
+// returned the id.
 //
 // Thread-safety: submit(), cancel(), stats() and shutdown() may be called from any thread. The
 // Model must outlive the Scheduler.
