@@ -35,6 +35,7 @@ qwl_api_test(api_errors errors.test.mjs 90)
 qwl_api_test(api_auth auth.test.mjs 60)
 qwl_api_test(api_metrics metrics.test.mjs 60)
 qwl_api_test(api_robustness robustness.test.mjs 120)
+qwl_api_test(api_prefix_cache prefix_cache.test.mjs 60)
 
 # The load generator (bench/load/loadgen.mjs) end to end on the test model: a few requests at
 # two concurrency levels and the prefix-cache mode; it exits non-zero on any request error or

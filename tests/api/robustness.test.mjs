@@ -95,6 +95,15 @@ describe('concurrency', () => {
     console.log(`# 8 concurrent chat requests x 24 tokens: ${ms.toFixed(0)} ms`);
   });
 
+  test('seeded sampling: 8 at once give what each gives alone', async () => {
+    const params = (i) => ({ model: MODEL_ID, messages: [{ role: 'user', content: `Seeded ${i % 3}` }],
+      max_tokens: 20, temperature: 1, top_k: 40, seed: 100 + i, ...NO_END, ...NO_THINK });
+    const alone = [];
+    for (let i = 0; i < 8; i++) alone.push((await client.chat.completions.create(params(i))).choices[0].message.content);
+    const together = await Promise.all(Array.from({ length: 8 }, (_, i) => client.chat.completions.create(params(i))));
+    together.forEach((r, i) => assert.equal(r.choices[0].message.content, alone[i], `request ${i} (seed ${100 + i})`));
+  });
+
   test('8 streams at once all complete with their usage', async () => {
     const streams = await Promise.all(Array.from({ length: 8 }, (_, i) => client.chat.completions.create({
       model: MODEL_ID, messages: [{ role: 'user', content: `Stream ${i}` }], max_tokens: 16 + i, stream: true,
