@@ -104,6 +104,22 @@ describe('concurrency', () => {
     together.forEach((r, i) => assert.equal(r.choices[0].message.content, alone[i], `request ${i} (seed ${100 + i})`));
   });
 
+  test('over --parallel + --queue, requests get 429 RateLimitError and the rest finish', async () => {
+    const s = await startServer({ name: 'queue-full', args: ['--parallel', '1', '--queue', '1'] });
+    try {
+      const c = s.client();
+      const long = (i) => c.completions.create({ model: MODEL_ID, prompt: `go ${i}`, max_tokens: 200,
+        temperature: 0, ...NO_END }).then((r) => r.usage.completion_tokens, (e) => e);
+      const res = await Promise.all([long(1), long(2), long(3), long(4)]);
+      const ok = res.filter((x) => x === 200).length;
+      const limited = res.filter((x) => x instanceof OpenAI.RateLimitError).length;
+      assert.ok(ok >= 2 && ok + limited === 4, `results: ${res.map((x) => x?.message ?? x).join(' | ')}`);
+      assert.ok(limited >= 1, 'one running and one queued: the others are refused');
+    } finally {
+      await s.stopClean();
+    }
+  });
+
   test('8 streams at once all complete with their usage', async () => {
     const streams = await Promise.all(Array.from({ length: 8 }, (_, i) => client.chat.completions.create({
       model: MODEL_ID, messages: [{ role: 'user', content: `Stream ${i}` }], max_tokens: 16 + i, stream: true,
