@@ -165,6 +165,11 @@ struct Bound {
   bool exclusive = false;
 };
 
+// Bounded repetitions are expanded into the automaton (a string character is about 40 nodes):
+// a maxLength or maxItems above this is enforced as this (stricter, so generated text still
+// validates), a minLength or minItems above it is refused.
+constexpr int64_t kMaxExpandedCount = 2048;
+
 // Schemas nested deeper than this (through properties, items, anyOf, $ref chains) are refused:
 // compilation recurses once per level.
 constexpr int kMaxSchemaDepth = 128;
@@ -639,6 +644,14 @@ class SchemaCompiler {
     return InvalidArgumentError("{}: must be a non-negative integer", child(path, key));
   }
 
+  static Status check_expandable(const std::string& path, const char* key, int64_t value) {
+    if (value > kMaxExpandedCount) {
+      return UnsupportedError("{}: values above {} are not supported", child(path, key),
+                              kMaxExpandedCount);
+    }
+    return Status::Ok();
+  }
+
   Result<GrammarExpr> array(const Json& s, const std::string& path) {
     GrammarExpr item = -1;
     if (s.contains("items")) {
@@ -652,10 +665,12 @@ class SchemaCompiler {
       item = any_value();
     }
     QWL_ASSIGN_OR_RETURN(const int64_t min, count_keyword(s, path, "minItems", 0));
-    QWL_ASSIGN_OR_RETURN(const int64_t max, count_keyword(s, path, "maxItems", -1));
+    QWL_ASSIGN_OR_RETURN(int64_t max, count_keyword(s, path, "maxItems", -1));
+    QWL_RETURN_IF_ERROR(check_expandable(path, "minItems", min));
     if (max >= 0 && max < min) {
       return InvalidArgumentError("{}: maxItems {} is below minItems {}", path, max, min);
     }
+    max = std::min(max, kMaxExpandedCount);
     if (max == 0) return g_->seq({g_->literal("["), ws(), g_->literal("]")});
     const GrammarExpr rest =
         g_->repeat(g_->seq({comma(), item}), static_cast<int>(std::max<int64_t>(min - 1, 0)),
@@ -670,10 +685,12 @@ class SchemaCompiler {
 
   Result<GrammarExpr> string(const Json& s, const std::string& path) {
     QWL_ASSIGN_OR_RETURN(const int64_t min, count_keyword(s, path, "minLength", 0));
-    QWL_ASSIGN_OR_RETURN(const int64_t max, count_keyword(s, path, "maxLength", -1));
+    QWL_ASSIGN_OR_RETURN(int64_t max, count_keyword(s, path, "maxLength", -1));
+    QWL_RETURN_IF_ERROR(check_expandable(path, "minLength", min));
     if (max >= 0 && max < min) {
       return InvalidArgumentError("{}: maxLength {} is below minLength {}", path, max, min);
     }
+    max = std::min(max, kMaxExpandedCount);
     const bool has_length = s.contains("minLength") || s.contains("maxLength");
     std::optional<std::string> pattern;
     std::string pattern_path;

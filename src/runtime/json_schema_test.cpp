@@ -351,6 +351,16 @@ TEST(JsonSchemaTest, ErrorsNameTheKeyword) {
   }
 }
 
+TEST(JsonSchemaTest, HugeMaximaAreClampedAndHugeMinimaRefused) {
+  auto g = schema(R"({"type": "string", "maxLength": 1000000})");
+  ASSERT_NE(g, nullptr);
+  EXPECT_TRUE(GrammarMatcher::matches(g, "\"" + std::string(2048, 'a') + "\""));
+  EXPECT_FALSE(GrammarMatcher::matches(g, "\"" + std::string(2049, 'a') + "\""));
+  Result<Grammar> min = json_schema_grammar(R"({"type": "array", "minItems": 100000})");
+  EXPECT_EQ(min.status().code(), StatusCode::kUnsupported);
+  EXPECT_NE(min.status().message().find("#/minItems"), std::string::npos);
+}
+
 TEST(JsonSchemaTest, DeepNestingIsRefused) {
   std::string deep;
   for (int i = 0; i < 200; ++i) deep += R"({"type": "array", "items": )";
