@@ -365,7 +365,9 @@ Status TokenConstraint::accept(int32_t token) {
     return InvalidArgumentError("constraint: token {} is outside the vocabulary", token);
   }
   if (vocab_.is_eog(token)) {
-    if (finished_ || (engine_.flags(state_) & GrammarEngine::kAccepting)) {
+    // Also at a dead end, where the mask offers end of generation as the only way out.
+    if (finished_ || (engine_.flags(state_) & GrammarEngine::kAccepting) ||
+        test_bit(allowed(), token)) {
       finished_ = true;
       return Status::Ok();
     }

@@ -15,7 +15,8 @@
 // Errors: accept() returns InvalidArgument for a token the mask would have excluded, and
 // leaves the constraint unchanged. Factories return the grammar's errors (json_schema.h).
 // If a grammar reaches a state where no token fits (a dead end, or nesting deeper than
-// GrammarEngine::kMaxStackDepth), apply() allows only end-of-generation tokens.
+// GrammarEngine::kMaxStackDepth), apply() allows only end-of-generation tokens and accept()
+// takes them (complete() then says true: the text ends there, unfinished).
 // Thread-safety: a constraint is used by one thread at a time; the ConstraintVocab it holds
 // is shared and immutable.
 #pragma once

@@ -590,6 +590,23 @@ TEST(TokenConstraintTest, ProgramIsSharedAcrossThreads) {
   for (const auto& r : results) EXPECT_TRUE(r == alone);
 }
 
+// A grammar with a dead end (nothing can follow "a", so no text is a sentence): the mask
+// offers end of generation and accept() takes it.
+TEST(TokenConstraintTest, DeadEndAllowsEndOfGeneration) {
+  auto v = vocab();
+  ASSERT_NE(v, nullptr);
+  Grammar g;
+  g.add_rule("root", g.seq({g.literal("a"), g.alt({})}));
+  auto c = TokenConstraint::create(v, g);
+  ASSERT_TRUE(c.ok());
+  // "a" leads nowhere, so nothing fits at the start.
+  EXPECT_FALSE((*c)->accept(testing::qwen3_tokenizer()->encode("a")[0]).ok());
+  const int32_t im_end = *v->special_token("<|im_end|>");
+  EXPECT_TRUE(bit((*c)->allowed(), im_end));
+  EXPECT_TRUE((*c)->accept(im_end).ok());
+  EXPECT_TRUE((*c)->complete());
+}
+
 TEST(TokenConstraintTest, FactoriesReportSchemaErrors) {
   const Tokenizer* tok = testing::qwen3_tokenizer();
   ASSERT_NE(tok, nullptr);
