@@ -113,11 +113,7 @@ Result<GenerateResult> Generator::generate(std::span<const int32_t> prompt,
   watch.reset();
 
   std::vector<int32_t> eog;
-  if (options.stop_at_eog) {
-    if (tok.eos_id() >= 0) eog.push_back(tok.eos_id());
-    for (const char* s : {"<|im_end|>", "<|endoftext|>"})
-      if (auto id = tok.token_id(s)) eog.push_back(*id);
-  }
+  if (options.stop_at_eog) eog = tok.end_of_generation_ids();
   SamplerChain sampler(options.sampling);
   for (int32_t t : prompt) sampler.accept(t);
   StopMatcher stops(options.stop);

@@ -22,14 +22,6 @@ int64_t ceil_div(int64_t a, int64_t b) {
 }
 
 // The end-of-generation ids as Generator::generate chooses them.
-std::vector<int32_t> eog_ids(const Tokenizer& tok) {
-  std::vector<int32_t> ids;
-  if (tok.eos_id() >= 0) ids.push_back(tok.eos_id());
-  for (const char* s : {"<|im_end|>", "<|endoftext|>"})
-    if (auto id = tok.token_id(s)) ids.push_back(*id);
-  return ids;
-}
-
 TokenLogprob token_logprob(std::span<const float> row, int32_t token, int n_top,
                            std::vector<int32_t>& order) {
   // log-softmax: x - (max + log sum exp(x - max)), summed in double for 150k-entry rows.
@@ -176,7 +168,7 @@ Result<std::unique_ptr<Scheduler>> Scheduler::create(const Model& model,
   auto impl = std::make_unique<Impl>(std::move(kv), o.n_threads);
   impl->clock = o.clock != nullptr ? o.clock : &Clock::real();
   impl->use_prefix = o.prefix_cache;
-  impl->eog = eog_ids(model.tokenizer());
+  impl->eog = model.tokenizer().end_of_generation_ids();
   std::unique_ptr<Scheduler> s(new Scheduler(model, o, std::move(impl)));
   s->stats_.kv_blocks_total = o.kv_blocks;
   s->thread_ = std::thread([p = s.get()] { p->loop(); });

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <climits>
 #include <functional>
@@ -284,6 +285,15 @@ int32_t Tokenizer::n_vocab() const {
 int32_t Tokenizer::eos_id() const {
   return impl_->eos;
 }
+std::vector<int32_t> Tokenizer::end_of_generation_ids() const {
+  std::vector<int32_t> ids;
+  if (eos_id() >= 0) ids.push_back(eos_id());
+  for (const char* s : {"<|im_end|>", "<|endoftext|>"})
+    if (auto id = token_id(s); id && std::find(ids.begin(), ids.end(), *id) == ids.end())
+      ids.push_back(*id);
+  return ids;
+}
+
 int32_t Tokenizer::bos_id() const {
   return impl_->bos;
 }

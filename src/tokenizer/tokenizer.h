@@ -77,6 +77,9 @@ class Tokenizer {
 
   int32_t n_vocab() const;
   int32_t eos_id() const;  // tokenizer.ggml.eos_token_id, -1 if absent
+  // The tokens that end a generation: eos_id() and, when the vocabulary has them, Qwen's
+  // "<|im_end|>" and "<|endoftext|>" (each once).
+  std::vector<int32_t> end_of_generation_ids() const;
   int32_t bos_id() const;  // -1 if none
   int32_t pad_id() const;  // -1 if none
   bool add_bos() const;    // tokenizer.ggml.add_bos_token (false when absent)

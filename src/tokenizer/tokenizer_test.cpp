@@ -94,6 +94,8 @@ TEST_F(Qwen3Test, VocabularyFacts) {
   EXPECT_EQ(tok_->token_bytes(1879), " world");
   EXPECT_EQ(tok_->token_id("\xC4\xA0world"), 1879);
   EXPECT_EQ(tok_->token_id("<|im_end|>"), 151645);
+  // eos (<|im_end|> here) once, then <|endoftext|>.
+  EXPECT_EQ(tok_->end_of_generation_ids(), (std::vector<int32_t>{151645, 151643}));
   EXPECT_EQ(tok_->token_id("[PAD151700]"), 151700);
   EXPECT_FALSE(tok_->token_id(" world").has_value());  // raw bytes are not vocab text
   EXPECT_FALSE(tok_->token_id("no such token anywhere").has_value());
