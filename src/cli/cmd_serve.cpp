@@ -6,6 +6,7 @@
 // and exits 0.
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <csignal>
 #include <filesystem>
 #include <memory>
@@ -121,7 +122,14 @@ Status run(const ServeArgs& a) {
       .max_batch_tokens = a.batch_tokens,
       .prefix_cache = !a.no_prefix_cache,
   };
-  const int64_t positions = a.kv_positions > 0 ? a.kv_positions : 4 * ctx;
+  // Default KV size: room for 4 full contexts, but at most 1 GiB (and at least one context).
+  const int64_t bytes_per_position = int64_t{2} * model->config().n_layer *
+                                     model->config().kv_width() *
+                                     (sched_options.kv_type == DType::kF32 ? 4 : 2);
+  const int64_t positions =
+      a.kv_positions > 0
+          ? a.kv_positions
+          : std::max(ctx, std::min(4 * ctx, (int64_t{1} << 30) / bytes_per_position));
   sched_options.kv_blocks = (positions + sched_options.block_size - 1) / sched_options.block_size;
   auto scheduler = Scheduler::create(*model, sched_options);
   if (!scheduler.ok()) return scheduler.status();
@@ -182,7 +190,7 @@ void add_serve(CLI::App& app, int& exit_code) {
       ->capture_default_str();
   cmd->add_option("--kv-positions", args->kv_positions,
                   "KV cache size in positions, shared by all sequences and the prefix cache "
-                  "(default: 4 x ctx-size)")
+                  "(default: 4 x ctx-size, at most 1 GiB of KV, at least one context)")
       ->check(CLI::Range(int64_t{0}, int64_t{1} << 30));
   cmd->add_flag("--no-prefix-cache", args->no_prefix_cache,
                 "Do not reuse the KV of earlier requests' common prompt prefixes");
