@@ -61,24 +61,28 @@ Status SamplingParams::validate(int32_t n_vocab) const {
 
 namespace {
 
-void sort_desc(Candidates& c) {
-  if (c.sorted) return;
-  std::sort(c.items.begin(), c.items.end(),
-            [](const TokenData& a, const TokenData& b) { return a.logit > b.logit; });
-  c.sorted = true;
+bool by_logit_desc(const TokenData& a, const TokenData& b) {
+  return a.logit > b.logit;
 }
 
-// Softmax of the candidates' logits into p (sorted first; the max is items[0]).
-void normalize(Candidates& c) {
-  sort_desc(c);
-  if (c.items.empty()) return;
-  const float max_l = c.items[0].logit;
+// Softmax of the candidates' logits into p, in place and in their current order: no stage sorts
+// the whole vocabulary (150k entries) unless it must, so a token costs O(n_vocab), not
+// O(n_vocab log n_vocab). Returns the largest p.
+float normalize(Candidates& c) {
+  if (c.items.empty()) return 0.0f;
+  float max_l = -std::numeric_limits<float>::infinity();
+  for (const auto& t : c.items) max_l = std::max(max_l, t.logit);
   double sum = 0;
   for (auto& t : c.items) {
     t.p = std::isinf(t.logit) && t.logit < 0 ? 0.0f : std::exp(t.logit - max_l);
     sum += t.p;
   }
-  for (auto& t : c.items) t.p = static_cast<float>(t.p / sum);
+  float max_p = 0.0f;
+  for (auto& t : c.items) {
+    t.p = static_cast<float>(t.p / sum);
+    max_p = std::max(max_p, t.p);
+  }
+  return max_p;
 }
 
 class LogitBias final : public SamplerStage {
@@ -139,8 +143,7 @@ class TopK final : public SamplerStage {
   const char* name() const override { return "top-k"; }
   void apply(Candidates& c) override {
     if (k_ <= 0 || static_cast<size_t>(k_) >= c.items.size()) return;
-    std::partial_sort(c.items.begin(), c.items.begin() + k_, c.items.end(),
-                      [](const TokenData& a, const TokenData& b) { return a.logit > b.logit; });
+    std::partial_sort(c.items.begin(), c.items.begin() + k_, c.items.end(), by_logit_desc);
     c.items.resize(static_cast<size_t>(k_));
     c.sorted = true;
   }
@@ -155,16 +158,27 @@ class TopP final : public SamplerStage {
   const char* name() const override { return "top-p"; }
   void apply(Candidates& c) override {
     normalize(c);
-    double cum = 0;
-    size_t keep = c.items.size();
-    for (size_t i = 0; i < c.items.size(); ++i) {
-      cum += c.items[i].p;
-      if (cum >= p_) {
-        keep = i + 1;
-        break;
+    // The nucleus is usually a few tokens: sort only the top `head` candidates, growing it
+    // until their mass reaches p.
+    const size_t n = c.items.size();
+    size_t head = std::min<size_t>(n, 64);
+    for (;;) {
+      if (!c.sorted)
+        std::partial_sort(c.items.begin(), c.items.begin() + static_cast<ptrdiff_t>(head),
+                          c.items.end(), by_logit_desc);
+      double cum = 0;
+      for (size_t i = 0; i < head; ++i) {
+        cum += c.items[i].p;
+        if (cum >= p_) {
+          c.items.resize(i + 1);
+          c.sorted = true;
+          return;
+        }
       }
+      if (head == n) break;
+      head = std::min(n, head * 8);
     }
-    c.items.resize(std::max<size_t>(keep, 1));
+    c.sorted = true;  // rounding kept the total below p: keep everything
   }
 
  private:
@@ -176,12 +190,12 @@ class MinP final : public SamplerStage {
   explicit MinP(float p) : p_(p) {}
   const char* name() const override { return "min-p"; }
   void apply(Candidates& c) override {
-    normalize(c);
+    const float threshold = normalize(c) * p_;
     if (c.items.empty()) return;
-    const float threshold = c.items[0].p * p_;
-    size_t keep = 1;
-    while (keep < c.items.size() && c.items[keep].p >= threshold) ++keep;
-    c.items.resize(keep);
+    // Keeps the order (sorted stays sorted); the survivors are few, so sorting them is cheap.
+    std::erase_if(c.items, [threshold](const TokenData& t) { return t.p < threshold; });
+    if (!c.sorted) std::sort(c.items.begin(), c.items.end(), by_logit_desc);
+    c.sorted = true;
   }
 
  private:
