@@ -32,12 +32,9 @@ std::shared_ptr<const ConstraintVocab> ConstraintVocab::build(const Tokenizer& t
   }
   v->text_offset_[n] = static_cast<uint32_t>(v->text_.size());
 
-  for (const char* name : {"<|im_end|>", "<|endoftext|>"}) {
-    if (auto id = v->special_token(name)) v->eog_.push_back(*id);
-  }
-  const int32_t eos = tokenizer.eos_id();
-  if (eos >= 0 && eos < n && std::find(v->eog_.begin(), v->eog_.end(), eos) == v->eog_.end()) {
-    v->eog_.push_back(eos);
+  // The same list the generator and the scheduler stop on.
+  for (int32_t id : tokenizer.end_of_generation_ids()) {
+    if (id >= 0 && id < n) v->eog_.push_back(id);
   }
 
   std::vector<int32_t> order;

@@ -6,8 +6,8 @@
 // Text tokens are the normal (and byte) tokens with non-empty bytes. Control and user-defined
 // added tokens ("<|im_end|>", "<tool_call>", "<think>") are never text: a constraint allows
 // them only where its grammar names them as special tokens, or as end of generation.
-// End-of-generation tokens: "<|im_end|>", "<|endoftext|>" and the tokenizer's eos_id(), those
-// that exist.
+// End-of-generation tokens: Tokenizer::end_of_generation_ids() (eos_id(), "<|im_end|>" and
+// "<|endoftext|>", those that exist), the list the generator stops on.
 //
 // The trie is stored in preorder (which is the lexicographic order of the byte strings): node
 // i consumes byte(i) at depth(i) (1 for children of the root), its subtree is [i, end(i)),
