@@ -206,6 +206,7 @@ ParsedOutput parse_model_output(std::string_view text, const ToolCallParserOptio
     out.tool_calls.push_back(parse_call_body(rest.substr(body_start, close == std::string_view::npos
                                                                          ? std::string_view::npos
                                                                          : close - body_start)));
+    out.tool_calls.back().closed = close != std::string_view::npos;
     if (close == std::string_view::npos) break;
     p = close + kCallClose.size();
     after_call = true;
@@ -504,7 +505,7 @@ struct StreamingToolCallParser::State {
     }
   }
 
-  void end_call() {
+  void end_call(bool closed) {
     ParsedToolCall final_call = parse_call_body(body);
     Status status = final_call.error;
     if (status.ok()) {
@@ -522,7 +523,7 @@ struct StreamingToolCallParser::State {
         status = InternalError("tool call: streamed arguments differ from the final text");
       }
     }
-    push(ChatDelta{ChatDeltaKind::kToolCallEnd, call_index, "", body, status});
+    push(ChatDelta{ChatDeltaKind::kToolCallEnd, call_index, "", body, status, closed});
     after_call = true;
   }
 
@@ -582,7 +583,7 @@ struct StreamingToolCallParser::State {
           if (hit != std::string::npos) {
             call_text(std::string_view(pending).substr(0, hit));
             pending.erase(0, hit + kCallClose.size());
-            end_call();
+            end_call(/*closed=*/true);
             mode = Mode::kContent;
             continue;
           }
@@ -590,7 +591,7 @@ struct StreamingToolCallParser::State {
           call_text(std::string_view(pending).substr(0, pending.size() - keep));
           pending.erase(0, pending.size() - keep);
           if (final) {
-            end_call();
+            end_call(/*closed=*/false);
             mode = Mode::kContent;
           }
           return;
@@ -643,6 +644,7 @@ void apply_delta(const ChatDelta& d, ParsedOutput* out) {
       ParsedToolCall& c = call();
       c.raw = d.raw;
       c.error = d.error;
+      c.closed = d.closed;
       if (!d.error.ok()) {
         c.name.clear();
         c.arguments.clear();

@@ -42,6 +42,7 @@ struct ParsedToolCall {
   std::string arguments;  // the arguments object as the model wrote it; empty when error is set
   std::string raw;        // the text between <tool_call> and </tool_call> (or the output's end)
   Status error;           // ok, or InvalidArgument saying why the body is not a valid call
+  bool closed = true;     // the model wrote </tool_call> (false: the output ended inside the call)
 };
 
 struct ParsedOutput {
@@ -76,6 +77,7 @@ struct ChatDelta {
   std::string text;
   std::string raw;
   Status error;
+  bool closed = true;  // kToolCallEnd: the call's closing tag was written
 };
 
 class StreamingToolCallParser {

@@ -249,9 +249,13 @@ TEST(ToolCallParser, UnclosedCallAtEndOfOutput) {
   EXPECT_EQ(p.tool_calls[0].arguments, "{\"sku\": \"LATTE\", \"qty\": 2}");
   EXPECT_EQ(p.content, "On it.");
 
+  EXPECT_FALSE(p.tool_calls[0].closed);
+
   ParsedOutput cut = check_all_splits("<tool_call>\n{\"name\": \"place_order\", \"argu");
   ASSERT_EQ(cut.tool_calls.size(), 1u);
   EXPECT_FALSE(cut.tool_calls[0].error.ok());
+  EXPECT_FALSE(cut.tool_calls[0].closed);
+  EXPECT_TRUE(parse_model_output("<tool_call>\n{}\n</tool_call>").tool_calls[0].closed);
 }
 
 TEST(ToolCallParser, TextAfterCallsIsKept) {

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "base/clock.h"
 #include "base/log.h"
@@ -150,8 +151,19 @@ Status run(const ServeArgs& a) {
   sigwait(&signals, &sig);
   QWL_LOG_INFO("{}: stopping (in-flight requests get {:.0f} s to finish)",
                sig == SIGINT ? "SIGINT" : "SIGTERM", a.grace_s);
-  server.stop(std::chrono::milliseconds(static_cast<int64_t>(a.grace_s * 1000)));
+  // The server stops accepting and waits for requests in flight; shortly before its deadline the
+  // scheduler ends the sequences still running, so that each stream gets a final error event and
+  // a clean end instead of being cut off mid-body when the server closes its connection.
+  const auto grace = std::chrono::milliseconds(static_cast<int64_t>(a.grace_s * 1000));
+  std::thread stopper([&server, grace] { server.stop(grace); });
+  const auto cancel_at = std::chrono::steady_clock::now() + grace * 4 / 5;
+  while (std::chrono::steady_clock::now() < cancel_at) {
+    const SchedulerStats s = scheduler.value()->stats();
+    if (s.running == 0 && s.queued == 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
   scheduler.value()->shutdown();
+  stopper.join();
   QWL_LOG_INFO("stopped");
   return Status::Ok();
 }

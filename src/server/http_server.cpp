@@ -60,10 +60,12 @@ using ErrorCode = boost::system::error_code;
 namespace {
 
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
-// A lingering close reads (and drops) at most this much of an unread request before closing, so
-// that the client sees our error response instead of a reset.
-constexpr size_t kLingerBytes = 256 * 1024;
-constexpr milliseconds kLingerTime{500};
+// A lingering close reads (and drops) at most this much of an unread request, for at most this
+// long, before closing, so that the client sees our error response instead of a reset. Clients
+// (fetch, the openai package) send a whole body before they read the answer, so a 413 only
+// reaches them if the rest of a large body is drained: reading it costs little on our side.
+constexpr size_t kLingerBytes = size_t{256} << 20;
+constexpr milliseconds kLingerTime{5'000};
 
 int64_t micros_since(SteadyClock::time_point t) {
   return std::chrono::duration_cast<std::chrono::microseconds>(SteadyClock::now() - t).count();

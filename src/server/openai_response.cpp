@@ -104,9 +104,10 @@ Json completion_logprobs_json(std::span<const TokenLogprob> tokens, int64_t text
   return j;
 }
 
-// The text of an invalid call, given back as content (see the header).
-std::string invalid_call_text(std::string_view raw) {
-  return fmt::format("<tool_call>{}</tool_call>", raw);
+// The text of an invalid call, given back as content (see the header): the tags the model wrote
+// (no closing one when the output ended inside the call).
+std::string invalid_call_text(std::string_view raw, bool closed) {
+  return fmt::format("<tool_call>{}{}", raw, closed ? "</tool_call>" : "");
 }
 
 }  // namespace
@@ -159,7 +160,7 @@ std::string chat_completion_json(const ChatCompletion& c, IdGenerator& ids) {
   Json tool_calls = Json::array();
   for (const ParsedToolCall& call : c.output.tool_calls) {
     if (!call.error.ok()) {
-      content += invalid_call_text(call.raw);
+      content += invalid_call_text(call.raw, call.closed);
       continue;
     }
     tool_calls.push_back({{"id", ids.next("call_")},
@@ -259,7 +260,7 @@ void ChatStreamEncoder::add(std::span<const ChatDelta> deltas,
         // A call that never began (its body never showed a name) and turned out invalid goes
         // back to the client as the text the model wrote; one that began cannot be taken back.
         if (!d.error.ok() && !begun) {
-          out->push_back(chunk({{"content", invalid_call_text(d.raw)}}, nullptr));
+          out->push_back(chunk({{"content", invalid_call_text(d.raw, d.closed)}}, nullptr));
         }
         break;
       }

@@ -124,6 +124,18 @@ TEST(OpenAiResponseTest, InvalidToolCallBecomesContent) {
   EXPECT_EQ(j["choices"][0]["finish_reason"], "stop");
 }
 
+TEST(OpenAiResponseTest, CutOffToolCallBecomesContentWithoutAClosingTag) {
+  // The output ended inside the call (max_tokens): the content is what the model wrote, with
+  // no "</tool_call>" it never wrote.
+  SequentialIdGenerator ids;
+  ChatCompletion c{.id = "i", .model = "m"};
+  c.output = parse_model_output("<tool_call>\n{\"name\": \"f\", \"argu");
+  const json j = json::parse(chat_completion_json(c, ids));
+  EXPECT_EQ(j["choices"][0]["message"]["content"], "<tool_call>\n{\"name\": \"f\", \"argu");
+  EXPECT_EQ(stream_chunks({"<tool_call>\nnot json"})[1],
+            chunk(R"({"content":"<tool_call>\nnot json"})"));
+}
+
 TEST(OpenAiResponseTest, ChatLogprobs) {
   SequentialIdGenerator ids;
   ChatCompletion c{.id = "i", .model = "m", .output = {.content = "Hi"}, .logprobs = true};

@@ -46,6 +46,15 @@ Usage to_usage(const SequenceUsage& u) {
       .prompt_tokens = u.n_prompt, .completion_tokens = u.n_generated, .cached_tokens = u.n_cached};
 }
 
+// A sequence cancelled before its end (the client went away, it fell too far behind, or the
+// server is shutting down): whoever still listens gets an error, not a truncated answer that
+// looks complete.
+Status cancelled_error() {
+  return UnavailableError(
+      "the generation was cancelled before it ended (the server is shutting "
+      "down, or the client stopped reading)");
+}
+
 // Queues SSE events without blocking (the scheduler thread calls this). False when the client
 // has gone or fallen so far behind that its queue is full: the caller cancels the sequence.
 bool send_all(http::EventSink& sink, const std::vector<std::string>& chunks) {
@@ -381,6 +390,7 @@ http::Response Service::Impl::run_chat(const Engine& e, const ChatCompletionRequ
       const std::vector<TokenLogprob> lp = to_response_logprobs(tok, ev.logprobs);
       run->encoder.add(deltas, lp, &chunks);
       if (ev.done) {
+        if (ev.error.ok() && ev.stop == StopReason::kCancelled) ev.error = cancelled_error();
         if (ev.error.ok()) {
           run->encoder.finish(finish_reason_for(ev.stop, run->encoder.has_tool_calls()),
                               to_usage(ev.usage), &chunks);
@@ -405,6 +415,7 @@ http::Response Service::Impl::run_chat(const Engine& e, const ChatCompletionRequ
         for (TokenLogprob& t : lp) run->completion.token_logprobs.push_back(std::move(t));
       }
       if (!ev.done) return;
+      if (ev.error.ok() && ev.stop == StopReason::kCancelled) ev.error = cancelled_error();
       if (!ev.error.ok()) {
         run->reply.send(http::error_response(ev.error));
         return;
@@ -487,6 +498,7 @@ http::Response Service::Impl::run_completion(const Engine& e, const CompletionRe
       std::vector<std::string> chunks;
       run->encoder.add(ev.text, to_response_logprobs(tok, ev.logprobs), &chunks);
       if (ev.done) {
+        if (ev.error.ok() && ev.stop == StopReason::kCancelled) ev.error = cancelled_error();
         if (ev.error.ok()) {
           run->encoder.finish(finish_reason_for(ev.stop, false), to_usage(ev.usage), &chunks);
         } else {
@@ -514,6 +526,7 @@ http::Response Service::Impl::run_completion(const Engine& e, const CompletionRe
           run->completion.token_logprobs.push_back(std::move(t));
       }
       if (!ev.done) return;
+      if (ev.error.ok() && ev.stop == StopReason::kCancelled) ev.error = cancelled_error();
       if (!ev.error.ok()) {
         run->reply.send(http::error_response(ev.error));
         return;
