@@ -406,8 +406,14 @@ namespace {
 class ThinkingConstraint final : public LogitsConstraint {
  public:
   ThinkingConstraint(std::shared_ptr<const ConstraintVocab> vocab,
-                     std::unique_ptr<LogitsConstraint> inner, int32_t think_end, int budget)
-      : vocab_(std::move(vocab)), inner_(std::move(inner)), think_end_(think_end), budget_(budget) {
+                     std::unique_ptr<LogitsConstraint> inner, int32_t think_open, int32_t think_end,
+                     int budget)
+      : vocab_(std::move(vocab)),
+        inner_(std::move(inner)),
+        think_open_(think_open),
+        think_end_(think_end),
+        budget_(budget),
+        phase_(think_open >= 0 ? Phase::kMaybeThinking : Phase::kThinking) {
     for (int32_t id = 0; id < vocab_->n_vocab(); ++id) {
       const std::string_view b = vocab_->text_bytes(id);
       if (!b.empty() && b.size() <= kMaxNewlines &&
@@ -419,6 +425,14 @@ class ThinkingConstraint final : public LogitsConstraint {
 
   void apply(std::span<float> logits) override {
     constexpr float kNegInf = -std::numeric_limits<float>::infinity();
+    if (phase_ == Phase::kMaybeThinking) {
+      // "<think>", or a first token of the constrained answer.
+      const bool in_range = static_cast<size_t>(think_open_) < logits.size();
+      const float keep = in_range ? logits[think_open_] : 0.0f;
+      inner_->apply(logits);
+      if (in_range) logits[think_open_] = keep;
+      return;
+    }
     if (phase_ == Phase::kThinking) {
       if (budget_ >= 0 && thinking_tokens_ >= budget_) {
         const float keep =
@@ -448,6 +462,15 @@ class ThinkingConstraint final : public LogitsConstraint {
   }
 
   Status accept(int32_t token) override {
+    if (phase_ == Phase::kMaybeThinking) {
+      if (token == think_open_) {
+        phase_ = Phase::kThinking;
+        return Status::Ok();
+      }
+      QWL_RETURN_IF_ERROR(inner_->accept(token));
+      phase_ = Phase::kInner;
+      return Status::Ok();
+    }
     if (phase_ == Phase::kThinking) {
       if (token == think_end_) {
         phase_ = Phase::kNewlines;
@@ -480,17 +503,20 @@ class ThinkingConstraint final : public LogitsConstraint {
     return inner_->accept(token);
   }
 
-  bool complete() const override { return phase_ != Phase::kThinking && inner_->complete(); }
+  bool complete() const override {
+    return phase_ != Phase::kThinking && phase_ != Phase::kMaybeThinking && inner_->complete();
+  }
 
  private:
   static constexpr size_t kMaxNewlines = 2;
-  enum class Phase { kThinking, kNewlines, kInner };
+  enum class Phase { kMaybeThinking, kThinking, kNewlines, kInner };
   std::shared_ptr<const ConstraintVocab> vocab_;
   std::unique_ptr<LogitsConstraint> inner_;
+  int32_t think_open_;  // -1 when the prompt opened the block
   int32_t think_end_;
   int budget_;
   int thinking_tokens_ = 0;
-  Phase phase_ = Phase::kThinking;
+  Phase phase_;
   size_t newlines_left_ = kMaxNewlines;
   std::vector<int32_t> newline_tokens_;
   std::vector<std::pair<int32_t, float>> saved_;
@@ -545,17 +571,23 @@ Result<std::unique_ptr<LogitsConstraint>> make_tool_call_constraint(
 
 Result<std::unique_ptr<LogitsConstraint>> make_thinking_constraint(
     std::shared_ptr<const ConstraintVocab> vocab, std::unique_ptr<LogitsConstraint> inner,
-    int thinking_budget) {
+    int thinking_budget, bool opened) {
   const std::optional<int32_t> think_end = vocab->special_token("</think>");
   if (!think_end.has_value()) {
     return NotFoundError("constraint: the vocabulary has no </think> token");
+  }
+  int32_t think_open = -1;
+  if (!opened) {
+    const std::optional<int32_t> open = vocab->special_token("<think>");
+    if (!open.has_value()) return NotFoundError("constraint: the vocabulary has no <think> token");
+    think_open = *open;
   }
   if (thinking_budget < -1) {
     return InvalidArgumentError("constraint: thinking budget {} (use -1 for none)",
                                 thinking_budget);
   }
-  return std::unique_ptr<LogitsConstraint>(
-      new ThinkingConstraint(std::move(vocab), std::move(inner), *think_end, thinking_budget));
+  return std::unique_ptr<LogitsConstraint>(new ThinkingConstraint(
+      std::move(vocab), std::move(inner), think_open, *think_end, thinking_budget));
 }
 
 }  // namespace qwl

@@ -152,10 +152,12 @@ Result<std::unique_ptr<LogitsConstraint>> make_tool_call_constraint(
 // Qwen3 thinking: until the model emits "</think>", every token but end of generation is
 // allowed; after `thinking_budget` tokens inside the block (>= 0; -1 for no budget) only
 // "</think>" is. After "</think>", tokens made only of '\n' are allowed for up to two newlines
-// (the "\n\n" Qwen3 writes there), then `inner` constrains the rest. NotFound when the
-// vocabulary has no "</think>" token.
+// (the "\n\n" Qwen3 writes there), then `inner` constrains the rest. With `opened` false the
+// prompt has not opened the block: the first token is either "<think>" (the model chooses to
+// think, and the above follows) or the first token `inner` allows (no thinking at all).
+// NotFound when the vocabulary has no "</think>" token (or, with `opened` false, no "<think>").
 Result<std::unique_ptr<LogitsConstraint>> make_thinking_constraint(
     std::shared_ptr<const ConstraintVocab> vocab, std::unique_ptr<LogitsConstraint> inner,
-    int thinking_budget);
+    int thinking_budget, bool opened = true);
 
 }  // namespace qwl

@@ -527,6 +527,34 @@ TEST(TokenConstraintTest, ThinkingWrapper) {
             StatusCode::kInvalidArgument);
 }
 
+// When the prompt has not opened <think>, the model either opens it (and thinks freely) or
+// answers under the constraint from its first token: never unconstrained text.
+TEST(TokenConstraintTest, ThinkingWrapperWhenThePromptDidNotOpenTheBlock) {
+  auto v = vocab();
+  ASSERT_NE(v, nullptr);
+  const Tokenizer& tok = *testing::qwen3_tokenizer();
+  const int32_t think_open = *v->special_token("<think>");
+  auto make = [&] {
+    return make_thinking_constraint(
+        v, make_json_schema_constraint(v, R"({"type": "boolean"})").value(), 8, /*opened=*/false);
+  };
+  auto direct = make();
+  ASSERT_TRUE(direct.ok());
+  std::vector<float> logits(v->n_vocab(), 0.0f);
+  (*direct)->apply(logits);
+  EXPECT_TRUE(std::isfinite(logits[think_open]));
+  EXPECT_TRUE(std::isfinite(logits[tok.encode("true")[0]]));
+  EXPECT_FALSE(std::isfinite(logits[tok.encode("Hmm")[0]]));
+  EXPECT_EQ((*direct)->accept(tok.encode("Hmm")[0]).code(), StatusCode::kInvalidArgument);
+  ASSERT_TRUE((*direct)->accept(tok.encode("true")[0]).ok());
+  EXPECT_TRUE((*direct)->complete());
+
+  auto thinking = make();
+  ASSERT_TRUE((*thinking)->accept(think_open).ok());
+  ASSERT_TRUE((*thinking)->accept(tok.encode("Hmm")[0]).ok());  // free inside the block
+  EXPECT_FALSE((*thinking)->complete());
+}
+
 // Inside a bounded string the mask counts characters: with two left, two-character tokens
 // fit and three-character ones do not; all positions with the same room share one analysis.
 TEST(TokenConstraintTest, BoundedStringsCountCharactersPerToken) {

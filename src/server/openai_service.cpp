@@ -333,7 +333,8 @@ Result<std::unique_ptr<LogitsConstraint>> Service::Impl::make_constraint(
        r.enable_thinking.value_or(true) && e.model->tokenizer().token_id("</think>").has_value());
   if (!may_think) return inner;
   return make_thinking_constraint(e.vocab, std::move(inner).value(),
-                                  options.thinking_budget > 0 ? options.thinking_budget : -1);
+                                  options.thinking_budget > 0 ? options.thinking_budget : -1,
+                                  /*opened=*/thinking_open);
 }
 
 // One chat request in flight: turns scheduler events into chunks or a final body.
