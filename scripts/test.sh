@@ -37,11 +37,14 @@ if [ -z "${QWL_TEST_LABEL:-}" ]; then
   ninja -C build-fuzz
   rm -rf build-fuzz/corpus && build-fuzz/fuzz_seeds build-fuzz/corpus
   mkdir -p build-fuzz/corpus/tokenizer && head -c 4000 tests/corpus/corpus.txt > build-fuzz/corpus/tokenizer/seed
-  for target in gguf safetensors safetensors_index:index hf_config:config tokenizer; do
+  mkdir -p build-fuzz/corpus/json_schema
+  printf '{"type":"object","properties":{"a":{"type":"integer","minimum":0},"b":{"type":"string","pattern":"^[a-z]+$"}}}' \
+    > build-fuzz/corpus/json_schema/seed
+  for target in gguf safetensors safetensors_index:index hf_config:config tokenizer json_schema; do
     name=${target%%:*}; dir=${target#*:}
     echo "fuzz: $name (20 s)"
     build-fuzz/fuzz_$name "build-fuzz/corpus/$dir" -max_total_time=20 -max_len=65536 -print_final_stats=0 2>&1 \
       | tail -n 1
   done
-  echo "fuzz: 5 targets ran clean"
+  echo "fuzz: 6 targets ran clean"
 fi

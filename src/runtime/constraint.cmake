@@ -15,4 +15,4 @@ qwl_test(constraint_tests LABEL "runtime;engine"
           ${CMAKE_CURRENT_LIST_DIR}/constraint_regex_test.cpp
           ${CMAKE_CURRENT_LIST_DIR}/json_schema_test.cpp
           ${CMAKE_CURRENT_LIST_DIR}/token_constraint_test.cpp
-  DEPS qwl_runtime qwl_chat nlohmann_json::nlohmann_json)
+  DEPS qwl_runtime nlohmann_json::nlohmann_json)

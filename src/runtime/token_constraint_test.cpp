@@ -1,8 +1,8 @@
 // Tests of TokenConstraint over the real Qwen3 vocabulary: random generations under each kind
 // of schema parse as JSON and validate (against a small validator written here), the cached
 // masks equal a full walk of the vocabulary at every step, disallowed tokens are refused,
-// completion leaves only end-of-generation tokens, tool calls parse with the chat layer's
-// parser, and the thinking wrapper.
+// completion leaves only end-of-generation tokens, tool calls have Qwen's shape (the chat
+// layer's parser reads them in the API tests, tests/api), and the thinking wrapper.
 #include "runtime/token_constraint.h"
 
 #include <gtest/gtest.h>
@@ -13,10 +13,6 @@
 #include <regex>
 #include <set>
 #include <thread>
-
-// The chat layer sits above runtime; only this test uses it, to check that constrained tool
-// calls parse (angle brackets: the include is the test binary's, not the runtime library's).
-#include <chat/tool_call_parser.h>
 
 #include "runtime/sampler.h"
 #include "tokenizer/test_qwen3.h"
@@ -426,7 +422,40 @@ TEST(TokenConstraintTest, CompletionAllowsOnlyEndOfGeneration) {
   EXPECT_TRUE(bit((*n)->allowed(), *v->special_token("<|im_end|>")));
 }
 
-TEST(TokenConstraintTest, ToolCallsParseWithTheChatParser) {
+// The calls of a constrained output: the bodies between <tool_call> and </tool_call>, each
+// "\n{json}\n" (Qwen's format), as {name, arguments}; the text outside them must be newlines.
+struct Call {
+  std::string name;
+  Json arguments;
+};
+std::vector<Call> split_calls(const std::string& text, std::string* error) {
+  std::vector<Call> calls;
+  size_t pos = 0;
+  while (true) {
+    const size_t open = text.find("<tool_call>", pos);
+    const std::string between =
+        text.substr(pos, open == std::string::npos ? std::string::npos : open - pos);
+    if (between.find_first_not_of('\n') != std::string::npos) *error = "text outside calls";
+    if (open == std::string::npos) break;
+    const size_t close = text.find("</tool_call>", open);
+    if (close == std::string::npos) {
+      *error = "unclosed call";
+      break;
+    }
+    const std::string body = text.substr(open + 11, close - open - 11);
+    if (body.size() < 2 || body.front() != '\n' || body.back() != '\n') *error = "body framing";
+    const Json j = Json::parse(body, nullptr, /*allow_exceptions=*/false);
+    if (!j.is_object() || !j.contains("name") || !j.contains("arguments")) {
+      *error = "not a call object: " + body;
+      break;
+    }
+    calls.push_back({j["name"].get<std::string>(), j["arguments"]});
+    pos = close + 12;
+  }
+  return calls;
+}
+
+TEST(TokenConstraintTest, ToolCallsHaveQwensShape) {
   auto v = vocab();
   ASSERT_NE(v, nullptr);
   const Tokenizer& tok = *testing::qwen3_tokenizer();
@@ -452,14 +481,14 @@ TEST(TokenConstraintTest, ToolCallsParseWithTheChatParser) {
     EXPECT_EQ(g.ids.front(), open);  // the special token, never its text spelled out
     EXPECT_EQ(std::count(g.ids.begin(), g.ids.end(), open),
               std::count(g.ids.begin(), g.ids.end(), close));
-    const ParsedOutput out = parse_model_output(g.text);
-    ASSERT_FALSE(out.tool_calls.empty()) << g.text;
+    std::string error;
+    const std::vector<Call> calls = split_calls(g.text, &error);
+    ASSERT_EQ(error, "") << g.text;
+    ASSERT_FALSE(calls.empty()) << g.text;
     if (!parallel) {
-      EXPECT_EQ(out.tool_calls.size(), 1u) << g.text;
+      EXPECT_EQ(calls.size(), 1u) << g.text;
     }
-    EXPECT_EQ(out.content, "");
-    for (const ParsedToolCall& call : out.tool_calls) {
-      ASSERT_TRUE(call.error.ok()) << call.error.to_string() << "\n" << g.text;
+    for (const Call& call : calls) {
       if (only) {
         EXPECT_EQ(call.name, *only);
       }
@@ -469,9 +498,7 @@ TEST(TokenConstraintTest, ToolCallsParseWithTheChatParser) {
       }
       ASSERT_NE(params, nullptr) << call.name;
       std::string why;
-      EXPECT_TRUE(Validator(*params).valid(Json::parse(call.arguments), *params, &why))
-          << why << "\n"
-          << g.text;
+      EXPECT_TRUE(Validator(*params).valid(call.arguments, *params, &why)) << why << "\n" << g.text;
     }
   }
 }
