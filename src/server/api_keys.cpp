@@ -46,7 +46,7 @@ int hex_digit(char c) {
 }
 
 Status invalid_key() {
-  return NotFoundError("invalid API key");
+  return UnauthenticatedError("invalid API key");
 }
 
 }  // namespace
@@ -147,7 +147,7 @@ Status check_key_text(std::string_view key) {
 
 Result<std::string_view> bearer_token(std::optional<std::string_view> authorization) {
   if (!authorization || authorization->empty()) {
-    return NotFoundError(
+    return UnauthenticatedError(
         "no API key: send it in an Authorization header using Bearer auth "
         "(Authorization: Bearer YOUR_KEY)");
   }
@@ -155,13 +155,13 @@ Result<std::string_view> bearer_token(std::optional<std::string_view> authorizat
   constexpr std::string_view kScheme = "bearer";
   if (v.size() <= kScheme.size() || !http::iequals(v.substr(0, kScheme.size()), kScheme) ||
       (v[kScheme.size()] != ' ' && v[kScheme.size()] != '\t')) {
-    return InvalidArgumentError("Authorization header: expected 'Bearer KEY'");
+    return UnauthenticatedError("Authorization header: expected 'Bearer KEY'");
   }
   v.remove_prefix(kScheme.size());
   while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
   while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
   if (v.empty())
-    return InvalidArgumentError("Authorization header: the key after 'Bearer' is empty");
+    return UnauthenticatedError("Authorization header: the key after 'Bearer' is empty");
   return v;
 }
 
@@ -234,9 +234,7 @@ Result<Principal> authenticate_request(const KeyRing& ring, const http::Request&
 
 http::Response auth_error_response(const Status& status) {
   const StatusCode code = status.code();
-  if (code != StatusCode::kNotFound && code != StatusCode::kInvalidArgument) {
-    return http::error_response(status);
-  }
+  if (code != StatusCode::kUnauthenticated) return http::error_response(status);
   // OpenAI answers a missing key without an error code and a wrong one with "invalid_api_key".
   const bool no_key = status.message().rfind("no API key", 0) == 0;
   http::Response r =

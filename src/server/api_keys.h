@@ -13,10 +13,9 @@
 // Each key may limit the requests it has in flight: ConcurrencyLimiter hands out RAII guards and
 // refuses (ResourceExhausted -> 429) beyond the limit.
 //
-// Errors: base/status.h has no "unauthenticated" code yet, so a missing, malformed or unknown
-// key is NotFound here, and auth_error_response() turns it into 401 (with
-// WWW-Authenticate: Bearer); do not pass these statuses to http::error_response directly (it
-// would say 404). Store failures keep their own codes (IoError, Unavailable -> 5xx).
+// Errors: a missing, malformed or unknown key is Unauthenticated (HTTP 401 through
+// auth_error_response(), which adds WWW-Authenticate: Bearer). Store failures keep their own
+// codes (IoError, Unavailable -> 5xx).
 // Thread-safety: MemoryKeyRing and ConcurrencyLimiter are thread-safe; the functions are pure
 // (generate_api_key reads /dev/urandom).
 #pragma once
@@ -74,8 +73,8 @@ Result<std::string> generate_api_key();
 Status check_key_text(std::string_view key);
 
 // The credential of an Authorization header value ("Bearer KEY", the scheme case-insensitive).
-// NotFound when the header is absent or empty, InvalidArgument when it is not a Bearer
-// credential. The view points into `authorization`.
+// Unauthenticated when the header is absent or empty, or not a Bearer credential. The view points
+// into `authorization`.
 Result<std::string_view> bearer_token(std::optional<std::string_view> authorization);
 
 // What a KeyRing keeps per key.
@@ -107,8 +106,8 @@ class KeyRing {
   // The record of `hash`. NotFound when there is none; a store may also fail (IoError, ...).
   virtual Result<ApiKeyRecord> find(const KeyHash& hash) const = 0;
 
-  // The Principal for a presented key. NotFound ("invalid API key") when the key is malformed or
-  // unknown; other codes from find().
+  // The Principal for a presented key. Unauthenticated ("invalid API key") when the key is
+  // malformed or unknown; other codes from find().
   Result<Principal> authenticate(std::string_view presented_key) const;
 };
 
@@ -134,7 +133,7 @@ Result<ApiKeyRecord> operator_key_record(std::string_view key);
 // The Principal for a request's Authorization header (bearer_token + authenticate).
 Result<Principal> authenticate_request(const KeyRing& ring, const http::Request& request);
 
-// The response for a failed authentication or admission: NotFound and InvalidArgument ->
+// The response for a failed authentication or admission: Unauthenticated ->
 // 401 with WWW-Authenticate: Bearer and code "invalid_api_key" (or no code when no key was
 // given); anything else as http::error_response(status) (429 for the concurrency limit, 5xx for
 // a store failure).

@@ -87,12 +87,12 @@ TEST(ApiKeysTest, BearerToken) {
   EXPECT_EQ(*bearer_token("Bearer abc"), "abc");
   EXPECT_EQ(*bearer_token("bearer   abc  "), "abc");
   EXPECT_EQ(*bearer_token("BEARER\tabc"), "abc");
-  EXPECT_EQ(bearer_token(std::nullopt).status().code(), StatusCode::kNotFound);
-  EXPECT_EQ(bearer_token("").status().code(), StatusCode::kNotFound);
-  EXPECT_EQ(bearer_token("Basic dXNlcjpwYXNz").status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(bearer_token("Bearerabc").status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(bearer_token("Bearer ").status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(bearer_token("Bearer    ").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(bearer_token(std::nullopt).status().code(), StatusCode::kUnauthenticated);
+  EXPECT_EQ(bearer_token("").status().code(), StatusCode::kUnauthenticated);
+  EXPECT_EQ(bearer_token("Basic dXNlcjpwYXNz").status().code(), StatusCode::kUnauthenticated);
+  EXPECT_EQ(bearer_token("Bearerabc").status().code(), StatusCode::kUnauthenticated);
+  EXPECT_EQ(bearer_token("Bearer ").status().code(), StatusCode::kUnauthenticated);
+  EXPECT_EQ(bearer_token("Bearer    ").status().code(), StatusCode::kUnauthenticated);
 }
 
 TEST(ApiKeysTest, RingLooksUpByPresentedKey) {
@@ -115,7 +115,7 @@ TEST(ApiKeysTest, RingLooksUpByPresentedKey) {
                                std::string_view("short"), std::string_view("")}) {
     auto r = ring.authenticate(bad);
     ASSERT_FALSE(r.ok()) << bad;
-    EXPECT_EQ(r.status().code(), StatusCode::kNotFound);
+    EXPECT_EQ(r.status().code(), StatusCode::kUnauthenticated);
     EXPECT_EQ(r.status().message(), "invalid API key");
   }
   // The ring stores hashes: a record for the key's hash is not a record for the hex text.
@@ -172,7 +172,7 @@ TEST(ApiKeysTest, AuthenticateChecksTheWholeHash) {
   ASSERT_FALSE(other.empty());
   auto r = ring.authenticate(other);
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(r.status().code(), StatusCode::kUnauthenticated);
 }
 
 TEST(ApiKeysTest, StoreFailuresAreNotAuthFailures) {
