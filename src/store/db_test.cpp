@@ -226,7 +226,7 @@ TEST_P(DbTest, MisuseIsRefusedClearly) {
 // Read-modify-write increments: lost updates would show as a short total.
 TEST_P(DbTest, ConcurrentIncrementsGiveTheExactTotal) {
   constexpr int kThreads = 8;
-  constexpr int kPerThread = 150;
+  constexpr int kPerThread = 250;
   std::atomic<int> errors{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {

@@ -1,7 +1,7 @@
 // Migrations: each one runs in its own transaction that first re-reads schema_migrations, so
 // two processes racing at start-up cannot both apply it: on SQLite the write lock of BEGIN
-// IMMEDIATE orders them; on PostgreSQL an advisory transaction lock does (SERIALIZABLE alone
-// would also catch it, but as a failed CREATE TABLE rather than a clean wait).
+// IMMEDIATE orders them; on PostgreSQL an advisory transaction lock makes the others wait, and
+// SERIALIZABLE turns a stale decision into a retry (see the insert below).
 #include "store/migrations.h"
 
 #include <optional>
@@ -108,14 +108,19 @@ Result<MigrationReport> migrate(Db& db, std::span<const Migration> migrations) {
       QWL_RETURN_IF_ERROR(lock_and_create(tx));
       QWL_ASSIGN_OR_RETURN(int64_t current, check_applied(tx, migrations));
       if (current >= m.version) return Status::Ok();  // another process applied it meanwhile
-      std::string_view sql = tx.kind() == DbKind::kSqlite ? m.up_sqlite : m.up_postgres;
-      if (sql.empty()) sql = m.up;
-      Status s = tx.exec_script(sql);
-      if (!s.ok()) return s.with_context(fmt::format("migration {} '{}'", m.version, m.name));
+      // The version row goes in first: a process that waited for the advisory lock holds a
+      // snapshot from before the lock (taken by the lock's own statement), so it can believe a
+      // migration is pending that the lock holder just applied. Its insert then meets the
+      // holder's committed row, which PostgreSQL reports as a serialization failure (40001),
+      // and transact() runs it again with a fresh snapshot; the DDL never runs twice.
       QWL_RETURN_IF_ERROR(tx.exec("INSERT INTO schema_migrations (version, name, applied_at_us) "
                                   "VALUES (?, ?, {{now_us}})",
                                   {m.version, m.name})
                               .status());
+      std::string_view sql = tx.kind() == DbKind::kSqlite ? m.up_sqlite : m.up_postgres;
+      if (sql.empty()) sql = m.up;
+      Status s = tx.exec_script(sql);
+      if (!s.ok()) return s.with_context(fmt::format("migration {} '{}'", m.version, m.name));
       applied = true;
       return Status::Ok();
     });

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
 #include <vector>
 
 #include "store/test_db.h"
@@ -138,6 +139,38 @@ TEST_P(MigrationsTest, ListMustIncrease) {
   auto version = schema_version(*db_);
   ASSERT_TRUE(version.ok());
   EXPECT_EQ(*version, 0);
+}
+
+// Several servers starting at once on one database: each migration is applied exactly once.
+TEST_P(MigrationsTest, ConcurrentStartUpsApplyEachMigrationOnce) {
+  const std::vector<Migration> three = {kV1, kV2, kV3};
+  auto url = fresh_database_url(GetParam(), {});
+  ASSERT_TRUE(url.ok()) << url.status().to_string();
+  constexpr int kServers = 4;
+  int applied[kServers] = {};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kServers; ++i) {
+    threads.emplace_back([&, i] {
+      auto db = Db::open(*url, DbOptions{.pool_size = 1, .busy_timeout_ms = 20});
+      ASSERT_TRUE(db.ok()) << db.status().to_string();
+      auto r = migrate(**db, three);
+      ASSERT_TRUE(r.ok()) << r.status().to_string();
+      EXPECT_EQ(r->to_version, 3);
+      applied[i] = r->applied;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(applied[0] + applied[1] + applied[2] + applied[3], 3);
+  auto db = Db::open(*url);
+  ASSERT_TRUE(db.ok());
+  int64_t rows = 0;
+  ASSERT_TRUE((*db)
+                  ->read([&](Tx& tx) -> Status {
+                    QWL_ASSIGN_OR_RETURN(rows, tx.query_int64("SELECT COUNT(*) FROM flavour"));
+                    return Status::Ok();
+                  })
+                  .ok());
+  EXPECT_EQ(rows, 1);
 }
 
 INSTANTIATE_TEST_SUITE_P(Both, MigrationsTest,
