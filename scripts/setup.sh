@@ -15,6 +15,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   libfmt-dev nlohmann-json3-dev libcli11-dev libutf8proc-dev libboost1.81-dev curl
   libgtest-dev libgmock-dev libbenchmark-dev
+  libsqlite3-dev libpq-dev postgresql
   clang libclang-rt-14-dev
   python3 python3-numpy python3-jinja2
 )

@@ -4,7 +4,7 @@
 # AddressSanitizer/UBSan and runs their tests, then fuzzes every parser for 20 s each.
 #
 #   scripts/test.sh                 everything
-#   QWL_TEST_LABEL=engine scripts/test.sh   one ctest label (base, ops, format, tokenizer, model, runtime, cli)
+#   QWL_TEST_LABEL=engine scripts/test.sh   one ctest label (base, ops, format, tokenizer, model, runtime, chat, store, server, cli)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export QWL_SKIP_APT=${QWL_SKIP_APT:-}
