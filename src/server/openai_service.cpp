@@ -63,6 +63,11 @@ bool send_all(http::EventSink& sink, const std::vector<std::string>& chunks) {
   return true;
 }
 
+class CancelLink;
+http::Response submit(Scheduler& scheduler, SequenceParams params, SequenceCallback on_event,
+                      CancelLink& link, http::EventSink* sink, const http::Request& req,
+                      std::string_view prompt_param, http::Response response);
+
 // Cancels the sequence when the client goes away. The id arrives after submit() returns, while
 // the cancel may fire before: whichever comes second does the cancel.
 class CancelLink {
@@ -177,6 +182,40 @@ struct Access {
   std::string cache_namespace;
 };
 
+// Sends a stream event's chunks; on the sequence's last event, first the end: the finish chunk
+// (and usage and [DONE]), or an error event when it failed or was cancelled before its end.
+template <typename Encoder>
+void end_stream(SequenceEvent& ev, Encoder& encoder, bool has_tool_calls, http::EventSink& sink,
+                CancelLink& link, std::vector<std::string>* chunks) {
+  if (ev.done) {
+    if (ev.error.ok() && ev.stop == StopReason::kCancelled) ev.error = cancelled_error();
+    if (ev.error.ok()) {
+      encoder.finish(finish_reason_for(ev.stop, has_tool_calls), to_usage(ev.usage), chunks);
+    } else {
+      chunks->push_back(stream_error_json(ev.error));
+    }
+  }
+  if (!send_all(sink, *chunks)) link.cancel();
+  if (ev.done) sink.close();
+}
+
+// Submits the sequence of a request whose response (a stream, or a deferred body) is ready, and
+// ties the request's cancel token to it. When the scheduler refuses it, the callback will never
+// run: the answer is the refusal (400 naming `prompt_param`, 429 for a full queue, 503).
+http::Response submit(Scheduler& scheduler, SequenceParams params, SequenceCallback on_event,
+                      CancelLink& link, http::EventSink* sink, const http::Request& req,
+                      std::string_view prompt_param, http::Response response) {
+  link.watch(req.cancel);
+  auto submitted = scheduler.submit(std::move(params), std::move(on_event));
+  if (!submitted.ok()) {
+    if (sink != nullptr) sink->close();
+    const bool bad_request = submitted.status().code() == StatusCode::kInvalidArgument;
+    return http::error_response(submitted.status(), bad_request ? prompt_param : "");
+  }
+  link.set_id(submitted.value());
+  return response;
+}
+
 // What a request has become by the time it is submitted.
 struct Prepared {
   SequenceParams params;
@@ -211,6 +250,19 @@ struct Service::Impl {
                       std::make_shared<auth::ConcurrencyLimiter::Guard>(std::move(slot).value())};
     if (options.isolate_prefix_cache) access.cache_namespace = principal->key_id;
     return access;
+  }
+
+  // admit(), then the engine (or the 503 while there is none).
+  struct Admitted {
+    Access access;
+    const Engine* engine;
+  };
+  std::variant<Admitted, http::Response> admit_with_engine(const http::Request& req) {
+    auto admitted = admit(req);
+    if (auto* refused = std::get_if<http::Response>(&admitted)) return std::move(*refused);
+    auto engine_or = ready();
+    if (!engine_or.ok()) return http::error_response(engine_or.status());
+    return Admitted{std::move(std::get<Access>(admitted)), engine_or.value()};
   }
 
   ServiceOptions options;
@@ -390,17 +442,7 @@ http::Response Service::Impl::run_chat(const Engine& e, const ChatCompletionRequ
       if (ev.done && ev.error.ok()) run->parser.finish(&deltas);
       const std::vector<TokenLogprob> lp = to_response_logprobs(tok, ev.logprobs);
       run->encoder.add(deltas, lp, &chunks);
-      if (ev.done) {
-        if (ev.error.ok() && ev.stop == StopReason::kCancelled) ev.error = cancelled_error();
-        if (ev.error.ok()) {
-          run->encoder.finish(finish_reason_for(ev.stop, run->encoder.has_tool_calls()),
-                              to_usage(ev.usage), &chunks);
-        } else {
-          chunks.push_back(stream_error_json(ev.error));
-        }
-      }
-      if (!send_all(run->sink, chunks)) run->link.cancel();
-      if (ev.done) run->sink.close();
+      end_stream(ev, run->encoder, run->encoder.has_tool_calls(), run->sink, run->link, &chunks);
     };
   } else {
     auto [deferred, reply] = http::Response::deferred();
@@ -429,26 +471,15 @@ http::Response Service::Impl::run_chat(const Engine& e, const ChatCompletionRequ
           http::Response::json(chat_completion_json(run->completion, IdGenerator::random())));
     };
   }
-  run->link.watch(req.cancel);
-  auto submitted = e.scheduler->submit(std::move(prepared.params), std::move(on_event));
-  if (!submitted.ok()) {
-    // The callback will never run: answer here.
-    if (r.stream) run->sink.close();
-    return http::error_response(
-        submitted.status(),
-        submitted.status().code() == StatusCode::kInvalidArgument ? "messages" : "");
-  }
-  run->link.set_id(submitted.value());
-  return response;
+  return submit(*e.scheduler, std::move(prepared.params), std::move(on_event), run->link,
+                r.stream ? &run->sink : nullptr, req, "messages", std::move(response));
 }
 
 http::Response Service::Impl::chat(http::Request& req) {
-  auto admitted = admit(req);
+  auto admitted = admit_with_engine(req);
   if (auto* refused = std::get_if<http::Response>(&admitted)) return std::move(*refused);
-  Access& access = std::get<Access>(admitted);
-  auto engine_or = ready();
-  if (!engine_or.ok()) return http::error_response(engine_or.status());
-  const Engine& e = *engine_or.value();
+  auto& [access, engine] = std::get<Admitted>(admitted);
+  const Engine& e = *engine;
   std::string param;
   auto parsed = parse_chat_completion_request(req.body, &param);
   if (!parsed.ok()) return http::error_response(parsed.status(), param);
@@ -498,16 +529,7 @@ http::Response Service::Impl::run_completion(const Engine& e, const CompletionRe
       run->timer.observe(ev, *m);
       std::vector<std::string> chunks;
       run->encoder.add(ev.text, to_response_logprobs(tok, ev.logprobs), &chunks);
-      if (ev.done) {
-        if (ev.error.ok() && ev.stop == StopReason::kCancelled) ev.error = cancelled_error();
-        if (ev.error.ok()) {
-          run->encoder.finish(finish_reason_for(ev.stop, false), to_usage(ev.usage), &chunks);
-        } else {
-          chunks.push_back(stream_error_json(ev.error));
-        }
-      }
-      if (!send_all(run->sink, chunks)) run->link.cancel();
-      if (ev.done) run->sink.close();
+      end_stream(ev, run->encoder, false, run->sink, run->link, &chunks);
     };
   } else {
     auto [deferred, reply] = http::Response::deferred();
@@ -537,25 +559,15 @@ http::Response Service::Impl::run_completion(const Engine& e, const CompletionRe
       run->reply.send(http::Response::json(text_completion_json(run->completion)));
     };
   }
-  run->link.watch(req.cancel);
-  auto submitted = e.scheduler->submit(std::move(params), std::move(on_event));
-  if (!submitted.ok()) {
-    if (r.stream) run->sink.close();
-    return http::error_response(
-        submitted.status(),
-        submitted.status().code() == StatusCode::kInvalidArgument ? "prompt" : "");
-  }
-  run->link.set_id(submitted.value());
-  return response;
+  return submit(*e.scheduler, std::move(params), std::move(on_event), run->link,
+                r.stream ? &run->sink : nullptr, req, "prompt", std::move(response));
 }
 
 http::Response Service::Impl::completion(http::Request& req) {
-  auto admitted = admit(req);
+  auto admitted = admit_with_engine(req);
   if (auto* refused = std::get_if<http::Response>(&admitted)) return std::move(*refused);
-  Access& access = std::get<Access>(admitted);
-  auto engine_or = ready();
-  if (!engine_or.ok()) return http::error_response(engine_or.status());
-  const Engine& e = *engine_or.value();
+  auto& [access, engine] = std::get<Admitted>(admitted);
+  const Engine& e = *engine;
   std::string param;
   auto parsed = parse_completion_request(req.body, &param);
   if (!parsed.ok()) return http::error_response(parsed.status(), param);
