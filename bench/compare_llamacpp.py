@@ -61,6 +61,10 @@ def main():
             report.append({"model": model, "test": test, "ours_ts": statistics.median(ours[k]),
                            "peer_ts": statistics.median(peer[k]), "ratio": statistics.median(ratios),
                            "ours_samples": ours[k], "peer_samples": peer[k]})
+            r = report[-1]
+            # Each model's rows as soon as they are known: a long run interrupted keeps them.
+            print("%s %s: ours %.1f, peer %.1f, ratio %.2f" % (model.split("/")[-1], test,
+                  r["ours_ts"], r["peer_ts"], r["ratio"]), file=sys.stderr, flush=True)
     print("| model | test | qwenlayer t/s | llama.cpp t/s | ratio (median of rounds) |")
     print("|---|---|---:|---:|---:|")
     for r in report:
