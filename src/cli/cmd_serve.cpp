@@ -15,6 +15,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/mmap_file.h"
 #include "cli/common.h"
 #include "model/model.h"
 #include "runtime/scheduler.h"
@@ -38,6 +39,7 @@ struct ServeArgs {
   int http_threads = 4;
   double grace_s = 10;
   std::string api_key;
+  std::string keys_file;
   int max_concurrent_per_key = 0;
   bool isolate_prefix_cache = false;
 };
@@ -75,12 +77,22 @@ Status run(const ServeArgs& a) {
     if (!record.ok()) return InvalidArgumentError("--api-key: {}", record.status().message());
     record->max_concurrent = a.max_concurrent_per_key;
     QWL_RETURN_IF_ERROR(keys.add(std::move(record).value()));
-  } else if (a.host != "127.0.0.1" && a.host != "localhost" && a.host != "::1") {
+  }
+  if (!a.keys_file.empty()) {
+    QWL_ASSIGN_OR_RETURN(std::string text, read_file(a.keys_file));
+    auto records = auth::parse_key_file(text);
+    if (!records.ok()) return records.status().with_context(a.keys_file);
+    for (auth::ApiKeyRecord& r : records.value())
+      QWL_RETURN_IF_ERROR(keys.add(std::move(r)).with_context(a.keys_file));
+    QWL_LOG_INFO("{}: {} API keys", a.keys_file, keys.size());
+  }
+  const bool auth_on = !a.api_key.empty() || !a.keys_file.empty();
+  if (!auth_on && a.host != "127.0.0.1" && a.host != "localhost" && a.host != "::1") {
     QWL_LOG_WARN("serving on {} without --api-key: anyone who can reach it can use it", a.host);
   }
   openai::Service service(openai::ServiceOptions{
       .thinking_budget = a.thinking_budget,
-      .keys = a.api_key.empty() ? nullptr : &keys,
+      .keys = auth_on ? &keys : nullptr,
       .isolate_prefix_cache = a.isolate_prefix_cache,
   });
   http::ServerOptions server_options{
@@ -213,8 +225,13 @@ void add_serve(CLI::App& app, int& exit_code) {
                   "Require 'Authorization: Bearer KEY' on every route but /health; KEY acts as "
                   "the operator (admin)")
       ->envname("QWL_API_KEY");
+  cmd->add_option("--keys-file", args->keys_file,
+                  "Users' API keys (hashes), as 'qwenlayer keys create' writes them; every route "
+                  "but /health then needs a key")
+      ->envname("QWL_KEYS_FILE");
   cmd->add_option("--max-concurrent-per-key", args->max_concurrent_per_key,
-                  "Requests in flight at most per API key; more get 429 (0 = no limit)")
+                  "Requests in flight at most with the --api-key key; more get 429 (0 = no limit; "
+                  "keys from --keys-file carry their own limit)")
       ->check(CLI::Range(0, 100000))
       ->capture_default_str();
   cmd->add_flag("--isolate-prefix-cache", args->isolate_prefix_cache,

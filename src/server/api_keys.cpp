@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include "server/http_error.h"
@@ -225,6 +226,60 @@ Result<ApiKeyRecord> operator_key_record(std::string_view key) {
                       .role = Role::kAdmin,
                       .max_concurrent = 0,
                       .label = "--api-key"};
+}
+
+std::string format_key_line(const ApiKeyRecord& r) {
+  std::string line = fmt::format("{} {} {} {}", key_hash_hex(r.hash), r.user_id, role_name(r.role),
+                                 r.max_concurrent);
+  if (!r.label.empty()) line += " " + r.label;
+  return line;
+}
+
+Result<std::vector<ApiKeyRecord>> parse_key_file(std::string_view text) {
+  std::vector<ApiKeyRecord> records;
+  int line_no = 0;
+  while (!text.empty()) {
+    const size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    ++line_no;
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
+    while (!line.empty() && line.front() == ' ') line.remove_prefix(1);
+    if (line.empty() || line.front() == '#') continue;
+    // The first four fields, then the label (the rest of the line).
+    std::string_view fields[4];
+    for (std::string_view& f : fields) {
+      const size_t sp = line.find(' ');
+      f = line.substr(0, sp);
+      line = sp == std::string_view::npos ? std::string_view() : line.substr(sp + 1);
+      while (!line.empty() && line.front() == ' ') line.remove_prefix(1);
+      if (f.empty())
+        return InvalidArgumentError("key file line {}: expected HASH USER ROLE MAX_CONCURRENT",
+                                    line_no);
+    }
+    ApiKeyRecord r;
+    auto hash = parse_key_hash_hex(fields[0]);
+    if (!hash.ok()) return hash.status().with_context(fmt::format("key file line {}", line_no));
+    r.hash = hash.value();
+    r.user_id = std::string(fields[1]);
+    auto role = parse_role(fields[2]);
+    if (!role.ok()) return role.status().with_context(fmt::format("key file line {}", line_no));
+    r.role = role.value();
+    const std::string limit(fields[3]);
+    char* end = nullptr;
+    const long n = std::strtol(limit.c_str(), &end, 10);
+    if (end == limit.c_str() || *end != '\0' || n < 0 || n > 1'000'000)
+      return InvalidArgumentError("key file line {}: MAX_CONCURRENT '{}' is not 0..1000000",
+                                  line_no, limit);
+    r.max_concurrent = static_cast<int>(n);
+    r.label = std::string(line);
+    for (const ApiKeyRecord& earlier : records)
+      if (earlier.hash == r.hash)
+        return InvalidArgumentError("key file line {}: the key {} is listed twice", line_no,
+                                    key_id(r.hash));
+    records.push_back(std::move(r));
+  }
+  return records;
 }
 
 Result<Principal> authenticate_request(const KeyRing& ring, const http::Request& request) {

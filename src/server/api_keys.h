@@ -130,6 +130,15 @@ class MemoryKeyRing final : public KeyRing {
 // InvalidArgument when check_key_text(key) fails.
 Result<ApiKeyRecord> operator_key_record(std::string_view key);
 
+// Key files: the keys `qwenlayer keys` creates and `qwenlayer serve --keys-file` loads, one per
+// line as "HASH USER ROLE MAX_CONCURRENT [LABEL...]" (HASH: key_hash_hex; ROLE: role_name;
+// MAX_CONCURRENT: an integer, 0 = no limit); '#' starts a comment line. Only hashes are stored.
+// Until the store layer keeps keys in the database, this is where user keys live.
+std::string format_key_line(const ApiKeyRecord& record);
+// All records of a key file. InvalidArgument naming the line for a malformed one or a user id
+// with spaces; a hash listed twice is refused too.
+Result<std::vector<ApiKeyRecord>> parse_key_file(std::string_view text);
+
 // The Principal for a request's Authorization header (bearer_token + authenticate).
 Result<Principal> authenticate_request(const KeyRing& ring, const http::Request& request);
 

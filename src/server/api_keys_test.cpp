@@ -318,3 +318,45 @@ TEST(ApiKeysTest, ConcurrencyLimitHoldsUnderContention) {
 
 }  // namespace
 }  // namespace qwl::auth
+
+namespace qwl::auth {
+namespace {
+
+TEST(ApiKeysTest, KeyFileRoundTrips) {
+  const ApiKeyRecord a{.hash = hash_api_key("qwl-first-key-0123456789"),
+                       .user_id = "alice",
+                       .role = Role::kCustomer,
+                       .max_concurrent = 4,
+                       .label = "alice's laptop"};
+  const ApiKeyRecord b{.hash = hash_api_key("qwl-second-key-0123456789"),
+                       .user_id = "shop-7",
+                       .role = Role::kMerchant};
+  const std::string text = "# keys\n" + format_key_line(a) + "\n\n" + format_key_line(b) + "\r\n";
+  auto records = parse_key_file(text);
+  ASSERT_TRUE(records.ok()) << records.status().to_string();
+  ASSERT_EQ(records->size(), 2u);
+  EXPECT_EQ((*records)[0].hash, a.hash);
+  EXPECT_EQ((*records)[0].user_id, "alice");
+  EXPECT_EQ((*records)[0].max_concurrent, 4);
+  EXPECT_EQ((*records)[0].label, "alice's laptop");
+  EXPECT_EQ((*records)[1].role, Role::kMerchant);
+  EXPECT_EQ((*records)[1].label, "");
+  // The key itself never appears in the file.
+  EXPECT_EQ(text.find("first-key"), std::string::npos);
+}
+
+TEST(ApiKeysTest, KeyFileErrorsNameTheLine) {
+  const std::string hash = key_hash_hex(hash_api_key("qwl-first-key-0123456789"));
+  for (const std::string& bad :
+       {std::string("nothex alice customer 0"), hash + " alice", hash + " alice boss 0",
+        hash + " alice customer -1", hash + " alice customer x",
+        hash + " alice customer 0\n" + hash + " bob customer 0"}) {
+    auto r = parse_key_file("# header\n" + bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << bad;
+    EXPECT_NE(r.status().message().find("line "), std::string::npos) << r.status().message();
+  }
+}
+
+}  // namespace
+}  // namespace qwl::auth

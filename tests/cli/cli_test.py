@@ -9,6 +9,7 @@ message and a non-zero exit status, never a crash.
     cli_test.py --qwenlayer build/qwenlayer
 """
 import json
+import hashlib
 import os
 import shutil
 import subprocess
@@ -47,7 +48,7 @@ def path(name):
 
 class Help(unittest.TestCase):
     def test_every_command_has_help_with_an_example(self):
-        for cmd in ("generate", "info", "tokenize", "logits", "convert", "bench"):
+        for cmd in ("generate", "info", "tokenize", "logits", "convert", "bench", "serve", "keys"):
             r = run(cmd, "--help")
             self.assertEqual(r.returncode, 0, cmd)
             self.assertIn("Example", r.stdout, cmd)
@@ -210,6 +211,36 @@ class Convert(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("blk.0.ffn_down.weight", r.stderr)
         self.assertIn("q6_K", r.stderr)
+
+
+class Keys(unittest.TestCase):
+    def test_create_list_revoke(self):
+        f = path("keys.txt")
+        r = run("keys", "create", "--file", f, "--user", "alice", "--max-concurrent", "3",
+                "--label", "a laptop")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        key = r.stdout.strip()
+        self.assertTrue(key.startswith("qwl-") and len(key) == 47, key)
+        text = open(f).read()
+        self.assertNotIn(key, text)  # only its hash is kept
+        self.assertIn(hashlib.sha256(key.encode()).hexdigest() + " alice customer 3 a laptop", text)
+        r = run("keys", "create", "--file", f, "--user", "shop", "--role", "merchant")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        listing = run("keys", "list", "--file", f).stdout
+        self.assertIn("alice", listing)
+        self.assertIn("merchant", listing)
+        key_id = hashlib.sha256(key.encode()).hexdigest()[:12]
+        self.assertEqual(run("keys", "revoke", "--file", f, "--id", key_id).returncode, 0)
+        self.assertNotIn("alice", run("keys", "list", "--file", f).stdout)
+        r = run("keys", "revoke", "--file", f, "--id", key_id)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("no key with id", r.stderr)
+
+    def test_bad_role_and_user(self):
+        self.assertEqual(run("keys", "create", "--file", path("k2.txt"), "--user", "bob",
+                             "--role", "boss").returncode, 2)
+        self.assertEqual(run("keys", "create", "--file", path("k2.txt"), "--user", "a b")
+                         .returncode, 2)
 
 
 if __name__ == "__main__":
