@@ -210,7 +210,11 @@ Result<uint64_t> Scheduler::submit(SequenceParams params, SequenceCallback on_ev
 
   std::lock_guard lock(mu_);
   if (stop_) return UnavailableError("scheduler: shut down");
-  if (static_cast<int64_t>(waiting_.size()) >= options_.max_queue)
+  // Sequences submitted but not yet admitted wait here even when a running slot is free (the
+  // scheduler thread admits them at its next step), so free slots count as room too: otherwise
+  // a burst would be refused although it fits.
+  const int64_t free_slots = std::max<int64_t>(0, options_.max_running - stats_.running);
+  if (static_cast<int64_t>(waiting_.size()) >= options_.max_queue + free_slots)
     return ResourceExhaustedError("scheduler: queue is full ({} sequences waiting)",
                                   waiting_.size());
   const uint64_t id = next_id_++;

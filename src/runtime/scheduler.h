@@ -70,8 +70,9 @@ struct SchedulerOptions {
   int block_size = 32;          // positions per KV block (and per prefix-cache entry)
   DType kv_type = DType::kF16;  // F16 or F32
   int max_running = 16;         // sequences in the batch at once
-  int max_queue = 64;           // sequences waiting for admission; submit() beyond: exhausted
-  int max_batch_tokens = 512;   // tokens per forward step; >= max_running
+  // Sequences waiting for admission beyond the free running slots; submit() beyond: exhausted.
+  int max_queue = 64;
+  int max_batch_tokens = 512;  // tokens per forward step; >= max_running
   bool prefix_cache = true;
   const Clock* clock = nullptr;  // timestamps for queue_us and ttft_us; nullptr: Clock::real()
 };
@@ -162,7 +163,8 @@ class Scheduler {
 
   // Queues a sequence and returns its id (> 0). Errors: InvalidArgument for an empty prompt, a
   // token outside the vocabulary, prompt + max_tokens beyond ctx_size, bad sampling params or
-  // top_logprobs; ResourceExhausted when max_queue sequences are waiting (HTTP 429);
+  // top_logprobs; ResourceExhausted when max_queue sequences wait beyond the free running slots
+  // (HTTP 429);
   // Unavailable after shutdown(). On error on_event is never called.
   Result<uint64_t> submit(SequenceParams params, SequenceCallback on_event);
   // Ends the sequence at the next step boundary: its KV is freed and it gets a done event with
