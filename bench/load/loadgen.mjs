@@ -144,9 +144,12 @@ async function startServer(o) {
     });
     proc.on('exit', (code) => reject(new Error(`qwenlayer serve exited (${code}):\n${log}`)));
   });
+  let exited = null;  // { code, signal } once the process ended
+  const exit = new Promise((resolve) => proc.on('exit', (code, signal) => resolve(exited = { code, signal })));
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 300_000;
   while (Date.now() < deadline) {
+    if (exited) throw new Error(`qwenlayer serve exited (${JSON.stringify(exited)}):\n${log}`);
     try {
       const r = await fetch(`${url}/health`);
       if (r.status === 200) break;
@@ -158,10 +161,13 @@ async function startServer(o) {
     pid: proc.pid,
     log: () => log,
     flagged: () => flagged,
-    stop: () => new Promise((resolve) => {
-      proc.on('exit', (code, signal) => resolve({ code, signal }));
+    exited: () => exited,
+    // SIGTERM (unless it already ended, e.g. crashed) and its exit; `early` says it had ended.
+    stop: async () => {
+      if (exited) return { ...exited, early: true };
       proc.kill('SIGTERM');
-    }),
+      return exit;
+    },
   };
 }
 
@@ -918,7 +924,7 @@ async function runSoak(o, url, server) {
   const endAt = t0 + o.duration * 1000;
   await Promise.all(Array.from({ length: o.clients }, async (_, client) => {
     const rng = rngOf((o.seed * 7919 + client * 104729) >>> 0);
-    while (performance.now() < endAt) {
+    while (performance.now() < endAt && !server?.exited()) {
       let w = rng.next() * totalWeight;
       const kind = kinds.find((k) => (w -= SOAK_WEIGHTS[k]) < 0) ?? kinds.at(-1);
       const tStart = performance.now();
@@ -944,6 +950,8 @@ async function runSoak(o, url, server) {
     }
   }));
   const wall = (performance.now() - t0) / 1000;
+  const died = server?.exited() ?? null;
+  if (died) console.error(`loadgen: the server ended during the soak: ${JSON.stringify(died)}\n${server.log().slice(-3000)}`);
   sample();
   loading = false;
   clearInterval(sampler);
@@ -970,7 +978,7 @@ async function runSoak(o, url, server) {
     requests: Object.values(stats).reduce((s, x) => s + x.requests, 0), errors: errors.length,
     output_tokens: tokens, output_tokens_per_s: round(tokens / wall, 2),
     by_kind: byKind, errors_by_kind: errorsBy('kind'), errors_by_category: errorsBy('category'),
-    warmup_s: warmupS, memory, metrics_at_end: metrics,
+    warmup_s: warmupS, memory, metrics_at_end: metrics, server_died: died,
     server_log: server ? server.flagged() : null,
     thresholds: { rss_slack_pct: o.rssSlackPct, rss_slack_mb: o.rssSlackMb, slope_mb_per_min: o.slopeMbPerMin,
       slope_min_window_min: o.slopeMinWindowMin },
@@ -1055,7 +1063,10 @@ async function main() {
       out.soak = await runSoak(o, url, server);
       console.error(soakReport(out.soak));
       const memoryBad = out.soak.memory.judged && !out.soak.memory.rss.flat;
-      failed = out.soak.errors > 0 || memoryBad || !out.soak.metrics_at_end.ok;
+      // An error line in the server's log under this traffic is a problem too (warnings are not).
+      const logErrors = out.soak.server_log?.error ?? 0;
+      failed = out.soak.errors > 0 || memoryBad || !out.soak.metrics_at_end.ok || !!out.soak.server_died ||
+        logErrors > 0;
       out.soak.passed = !failed;
     }
   } finally {

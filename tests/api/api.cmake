@@ -54,3 +54,16 @@ add_test(NAME api_loadgen_prefix_smoke
                  --json ${QWL_API_WORK}/loadgen_prefix_smoke.json)
 set_tests_properties(api_loadgen_prefix_smoke PROPERTIES LABELS "server" TIMEOUT 60
                      FIXTURES_REQUIRED qwl_api_model)
+
+# Soak (bench/load/loadgen.mjs --mode soak) on the test model: 20 s of mixed traffic by 4
+# clients (plain and streamed chat and completions, tool_choice "required", json_schema output,
+# aborted streams, bad requests), every answer checked; it exits non-zero on any unexpected
+# answer, RSS growth past the allowance (docs/SERVING.md, "Soak"), a server not idle on /metrics
+# at the end, or an unclean server exit.
+add_test(NAME api_soak_short
+         COMMAND ${QWL_NODE} ${PROJECT_SOURCE_DIR}/bench/load/loadgen.mjs
+                 --qwenlayer $<TARGET_FILE:qwenlayer> --model ${QWL_API_WORK}/qwen3-tiny-q8_0.gguf
+                 --serve-args "-t 1" --mode soak --duration 20 -c 4 --seed 1
+                 --json ${QWL_API_WORK}/soak_short.json)
+set_tests_properties(api_soak_short PROPERTIES LABELS "server" TIMEOUT 120
+                     FIXTURES_REQUIRED qwl_api_model)
