@@ -869,9 +869,9 @@ async function metricsAtEnd(url, apiKey, waitMs = 15_000) {
 }
 
 // The memory verdict over the samples taken after the warm-up (see docs/SERVING.md, "Soak").
-// Judged on VmRSS (the brief's measure) and reported for RssAnon too (heap only: the model's
-// file-backed pages, which a random walk over the vocabulary touches for the first time all
-// run long, are not a leak).
+// Judged on VmRSS; RssAnon (heap, the repacked weights, the KV cache) is judged the same way for
+// information, and RssFile (pages of the mmap'd model file: they come and go with the page cache
+// and are bounded by the file) only reported.
 function memoryVerdict(samples, warmupS, o) {
   const post = samples.filter((s) => s.t_s >= warmupS && s.load);
   if (post.length < 2) return { judged: false, reason: 'fewer than 2 samples after the warm-up' };
@@ -893,7 +893,8 @@ function memoryVerdict(samples, warmupS, o) {
       problem: problems.join('; ') || null };
   };
   return { judged: true, window_min: round(windowMin, 2), samples: post.length,
-    hwm_end_mb: lastS.hwm_mb, rss: judge('rss_mb'), anon: judge('anon_mb'), file: judge('file_mb') };
+    hwm_end_mb: lastS.hwm_mb, rss: judge('rss_mb'), anon: judge('anon_mb'),
+    file: { ...judge('file_mb'), flat: null, problem: null } };
 }
 
 async function runSoak(o, url, server) {
