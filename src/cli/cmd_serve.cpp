@@ -206,7 +206,7 @@ void add_serve(CLI::App& app, int& exit_code) {
       ->check(CLI::Range(1, 256))
       ->capture_default_str();
   cmd->add_option("--queue", args->queue, "Requests waiting at most; more get 429")
-      ->check(CLI::Range(0, 100000))
+      ->check(CLI::Range(1, 100000))
       ->capture_default_str();
   cmd->add_option("--batch-tokens", args->batch_tokens,
                   "Tokens per forward step (decodes plus prompt chunks)")

@@ -65,8 +65,9 @@ bool send_all(http::EventSink& sink, const std::vector<std::string>& chunks) {
 
 class CancelLink;
 http::Response submit(Scheduler& scheduler, SequenceParams params, SequenceCallback on_event,
-                      CancelLink& link, http::EventSink* sink, const http::Request& req,
-                      std::string_view prompt_param, http::Response response);
+                      CancelLink& link, http::EventSink* sink, http::DeferredReply* reply,
+                      const http::Request& req, std::string_view prompt_param,
+                      http::Response response);
 
 // Cancels the sequence when the client goes away. The id arrives after submit() returns, while
 // the cancel may fire before: whichever comes second does the cancel.
@@ -203,14 +204,22 @@ void end_stream(SequenceEvent& ev, Encoder& encoder, bool has_tool_calls, http::
 // ties the request's cancel token to it. When the scheduler refuses it, the callback will never
 // run: the answer is the refusal (400 naming `prompt_param`, 429 for a full queue, 503).
 http::Response submit(Scheduler& scheduler, SequenceParams params, SequenceCallback on_event,
-                      CancelLink& link, http::EventSink* sink, const http::Request& req,
-                      std::string_view prompt_param, http::Response response) {
+                      CancelLink& link, http::EventSink* sink, http::DeferredReply* reply,
+                      const http::Request& req, std::string_view prompt_param,
+                      http::Response response) {
   link.watch(req.cancel);
   auto submitted = scheduler.submit(std::move(params), std::move(on_event));
   if (!submitted.ok()) {
-    if (sink != nullptr) sink->close();
     const bool bad_request = submitted.status().code() == StatusCode::kInvalidArgument;
-    return http::error_response(submitted.status(), bad_request ? prompt_param : "");
+    http::Response refusal =
+        http::error_response(submitted.status(), bad_request ? prompt_param : "");
+    if (sink != nullptr) sink->close();
+    // A deferred response answers through its reply (left unsent, it would be logged as a 500).
+    if (reply != nullptr && reply->valid()) {
+      reply->send(std::move(refusal));
+      return response;
+    }
+    return refusal;
   }
   link.set_id(submitted.value());
   return response;
@@ -472,7 +481,8 @@ http::Response Service::Impl::run_chat(const Engine& e, const ChatCompletionRequ
     };
   }
   return submit(*e.scheduler, std::move(prepared.params), std::move(on_event), run->link,
-                r.stream ? &run->sink : nullptr, req, "messages", std::move(response));
+                r.stream ? &run->sink : nullptr, r.stream ? nullptr : &run->reply, req, "messages",
+                std::move(response));
 }
 
 http::Response Service::Impl::chat(http::Request& req) {
@@ -560,7 +570,8 @@ http::Response Service::Impl::run_completion(const Engine& e, const CompletionRe
     };
   }
   return submit(*e.scheduler, std::move(params), std::move(on_event), run->link,
-                r.stream ? &run->sink : nullptr, req, "prompt", std::move(response));
+                r.stream ? &run->sink : nullptr, r.stream ? nullptr : &run->reply, req, "prompt",
+                std::move(response));
 }
 
 http::Response Service::Impl::completion(http::Request& req) {
