@@ -37,6 +37,7 @@ void embed(ForwardContext& f) {
   const TensorView& table = f.w.token_embd;
   for (int64_t t = 0; t < f.n_tokens; ++t) {
     ops::get_row(table, f.batch.tokens[t], f.s.x_.data() + t * f.c.n_embd);
+    if (!f.w.embd_rows_only) continue;
     // The kernel maps up to 64 KiB of the file around each row read ("fault-around"); over a
     // long session that would make most of a large embedding table resident although only a few
     // rows are used. The mapping is read-only and file-backed, so dropping them is free.

@@ -108,6 +108,7 @@ Result<ModelWeights> ModelWeights::load(const ModelFile& file, const ModelConfig
     QWL_ASSIGN_OR_RETURN(TensorView w_down, ld.matrix(name("ffn_down.weight"), c.n_ff, c.n_embd));
     l.w_down = prepare(w_down);
   }
+  w.embd_rows_only = !c.tied_embeddings || w.output.packed();
   if (pack) {
     size_t packed = w.output.packed_bytes();
     for (const LayerWeights& l : w.layers)

@@ -41,6 +41,9 @@ struct ModelWeights {
   std::vector<float> output_norm;  // (n_embd)
   ops::PackedWeight output;        // (n_embd -> n_vocab); token_embd's data when tied
   std::vector<LayerWeights> layers;
+  // token_embd is read only row by row (get_row): its pages are dropped again after each lookup.
+  // False when the table is also the (unpacked) output matrix, read whole every token.
+  bool embd_rows_only = true;
 
   // Looks up and checks every tensor the config needs, and repacks the matrices when `pack`
   // (splitting the work over `pool` if given). Tensors the model does not use are ignored.
