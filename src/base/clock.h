@@ -2,6 +2,7 @@
 // and a monotonic stopwatch for measurements. All durations carry their unit in the name.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 
@@ -16,6 +17,25 @@ class Clock {
   virtual int64_t wall_us() const = 0;
   // The process-wide real clock.
   static const Clock& real();
+};
+
+// A clock that moves only when told to: for exact, deterministic tests of timeouts, order
+// lifecycles and expiry. Both readings advance together. Thread-safe.
+class ManualClock final : public Clock {
+ public:
+  explicit ManualClock(int64_t wall_us = 1'700'000'000'000'000, int64_t monotonic_us = 0)
+      : wall_us_(wall_us), monotonic_us_(monotonic_us) {}
+  int64_t monotonic_us() const override { return monotonic_us_.load(); }
+  int64_t wall_us() const override { return wall_us_.load(); }
+  void advance_us(int64_t us) {
+    wall_us_ += us;
+    monotonic_us_ += us;
+  }
+  void set_wall_us(int64_t us) { wall_us_ = us; }
+
+ private:
+  std::atomic<int64_t> wall_us_;
+  std::atomic<int64_t> monotonic_us_;
 };
 
 // Measures elapsed time on the monotonic clock from construction or the last reset().

@@ -29,6 +29,8 @@ std::string_view status_code_name(StatusCode code) {
       return "Unauthenticated";
     case StatusCode::kPermissionDenied:
       return "PermissionDenied";
+    case StatusCode::kFailedPrecondition:
+      return "FailedPrecondition";
     case StatusCode::kInternal:
       return "Internal";
   }

@@ -32,6 +32,7 @@ enum class StatusCode {
   kInternal,
   kUnauthenticated,   // no credentials, or credentials that are not valid
   kPermissionDenied,  // valid credentials that do not allow this
+  kFailedPrecondition,  // valid, but the state refuses it now (no stock, closed, funds, conflict)
 };
 
 std::string_view status_code_name(StatusCode code);
@@ -73,6 +74,7 @@ QWL_DEFINE_STATUS_CTOR(Cancelled)
 QWL_DEFINE_STATUS_CTOR(Unavailable)
 QWL_DEFINE_STATUS_CTOR(Unauthenticated)
 QWL_DEFINE_STATUS_CTOR(PermissionDenied)
+QWL_DEFINE_STATUS_CTOR(FailedPrecondition)
 QWL_DEFINE_STATUS_CTOR(Internal)
 #undef QWL_DEFINE_STATUS_CTOR
 

@@ -25,6 +25,8 @@ int http_status_for(StatusCode code) {
       return 401;
     case StatusCode::kPermissionDenied:
       return 403;
+    case StatusCode::kFailedPrecondition:
+      return 409;
     case StatusCode::kCancelled:
       return 499;
     case StatusCode::kCorrupt:
@@ -43,6 +45,8 @@ std::string_view error_type_for(int http_status) {
       return "permission_error";
     case 404:
       return "not_found_error";
+    case 409:
+      return "conflict_error";
     case 429:
       return "rate_limit_error";
     case 499:

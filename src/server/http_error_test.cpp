@@ -17,6 +17,7 @@ TEST(HttpErrorTest, StatusCodesMapToHttpStatuses) {
   EXPECT_EQ(http_status_for(StatusCode::kUnavailable), 503);
   EXPECT_EQ(http_status_for(StatusCode::kUnauthenticated), 401);
   EXPECT_EQ(http_status_for(StatusCode::kPermissionDenied), 403);
+  EXPECT_EQ(http_status_for(StatusCode::kFailedPrecondition), 409);
   EXPECT_EQ(http_status_for(StatusCode::kCancelled), 499);
   EXPECT_EQ(http_status_for(StatusCode::kCorrupt), 500);
   EXPECT_EQ(http_status_for(StatusCode::kIoError), 500);
