@@ -1,0 +1,8 @@
+# The booking services: restaurant tables, hotel rooms and rides (docs/ecosystem/bookings.md).
+list(APPEND QWL_SERVICES_SOURCES
+     ${CMAKE_CURRENT_LIST_DIR}/bookings_internal.cpp
+     ${CMAKE_CURRENT_LIST_DIR}/table_bookings.cpp)
+qwl_test(services_bookings_tests LABEL services
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/bookings_testing.cpp
+          ${CMAKE_CURRENT_LIST_DIR}/table_bookings_test.cpp
+  DEPS qwl_services_testing)
