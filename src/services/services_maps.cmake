@@ -1,0 +1,9 @@
+# The maps service: geometry, the in-memory road graph and routes, the places index (nearby and
+# named places), geocoding and delivery ETAs. See docs/ecosystem/maps.md.
+list(APPEND QWL_SERVICES_SOURCES
+     ${CMAKE_CURRENT_LIST_DIR}/geo.cpp
+     ${CMAKE_CURRENT_LIST_DIR}/road_graph.cpp)
+
+qwl_test(services_maps_tests LABEL services
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/geo_test.cpp ${CMAKE_CURRENT_LIST_DIR}/road_graph_test.cpp
+  DEPS qwl_services_testing)
