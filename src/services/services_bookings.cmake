@@ -1,8 +1,12 @@
 # The booking services: restaurant tables, hotel rooms and rides (docs/ecosystem/bookings.md).
 list(APPEND QWL_SERVICES_SOURCES
      ${CMAKE_CURRENT_LIST_DIR}/bookings_internal.cpp
-     ${CMAKE_CURRENT_LIST_DIR}/table_bookings.cpp)
+     ${CMAKE_CURRENT_LIST_DIR}/table_bookings.cpp
+     ${CMAKE_CURRENT_LIST_DIR}/hotel_bookings.cpp
+     ${CMAKE_CURRENT_LIST_DIR}/rides.cpp)
 qwl_test(services_bookings_tests LABEL services
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/bookings_testing.cpp
           ${CMAKE_CURRENT_LIST_DIR}/table_bookings_test.cpp
+          ${CMAKE_CURRENT_LIST_DIR}/hotel_bookings_test.cpp
+          ${CMAKE_CURRENT_LIST_DIR}/rides_test.cpp
   DEPS qwl_services_testing)
