@@ -6,4 +6,5 @@ list(APPEND QWL_SERVICES_SOURCES ${CMAKE_CURRENT_LIST_DIR}/text_segment.cpp
 qwl_test(services_search_tests LABEL services
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/text_segment_test.cpp
           ${CMAKE_CURRENT_LIST_DIR}/search_index_test.cpp
+          ${CMAKE_CURRENT_LIST_DIR}/search_log_test.cpp
   DEPS qwl_services_testing)
