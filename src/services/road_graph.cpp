@@ -2,8 +2,10 @@
 #include "services/road_graph.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <limits>
+#include <thread>
 #include <unordered_map>
 
 #include "base/check.h"
@@ -14,7 +16,6 @@ namespace {
 
 constexpr uint32_t kNoTime = std::numeric_limits<uint32_t>::max();
 constexpr uint32_t kNoArc = std::numeric_limits<uint32_t>::max();
-constexpr uint8_t kJunctionFlag = 0x80;
 constexpr double kNodeGridCellM = 250;
 constexpr int64_t kRowsPerPage = 50'000;
 
@@ -46,6 +47,36 @@ int64_t access_time_ms(double distance_m, TravelMode mode) {
 
 double real_of(const Value& v) {
   return v.type() == Value::Type::kInt64 ? static_cast<double>(v.int64()) : v.real();
+}
+
+// Times from `src` to every node (UINT32_MAX: unreachable or beyond 49 days) by plain Dijkstra
+// over a CSR whose arcs `arc(k)` yields as {node, time_ms} (kNoTime: closed).
+template <typename ArcAt>
+void dijkstra_all(std::span<const uint32_t> begin, ArcAt&& arc, uint32_t src,
+                  std::vector<uint32_t>* out) {
+  const size_t n = begin.size() - 1;
+  std::vector<uint64_t> dist(n, std::numeric_limits<uint64_t>::max());
+  using Entry = std::pair<uint64_t, uint32_t>;
+  std::vector<Entry> heap;
+  dist[src] = 0;
+  heap.push_back({0, src});
+  while (!heap.empty()) {
+    std::pop_heap(heap.begin(), heap.end(), std::greater<>());
+    auto [d, u] = heap.back();
+    heap.pop_back();
+    if (d != dist[u]) continue;
+    for (uint32_t k = begin[u]; k < begin[u + 1]; ++k) {
+      auto [v, t] = arc(k);
+      if (t == kNoTime || d + t >= dist[v]) continue;
+      dist[v] = d + t;
+      heap.push_back({dist[v], v});
+      std::push_heap(heap.begin(), heap.end(), std::greater<>());
+    }
+  }
+  out->resize(n);
+  for (size_t v = 0; v < n; ++v) {
+    (*out)[v] = dist[v] >= kNoTime ? kNoTime : static_cast<uint32_t>(dist[v]);
+  }
 }
 
 Turn classify_turn(double in_deg, double out_deg) {
@@ -198,7 +229,8 @@ std::string_view turn_name(Turn turn) {
 }
 
 Result<std::shared_ptr<const RoadGraph>> RoadGraph::build(std::span<const RoadNodeInput> nodes,
-                                                          std::span<const RoadEdgeInput> edges) {
+                                                          std::span<const RoadEdgeInput> edges,
+                                                          const RoadGraphOptions& options) {
   if (nodes.size() >= kNoArc || edges.size() * 2 >= kNoArc) {
     return InvalidArgumentError("road network: {} nodes, {} edges: above the 32-bit limit",
                                 nodes.size(), edges.size());
@@ -306,6 +338,28 @@ Result<std::shared_ptr<const RoadGraph>> RoadGraph::build(std::span<const RoadNo
     for (int m = 0; m < kTravelModes; ++m) arc.time_ms[m] = p.time_ms[m];
   }
 
+  // Junctions: three or more distinct neighbours, whatever the roads' classes.
+  std::sort(neighbours.begin(), neighbours.end());
+  neighbours.erase(std::unique(neighbours.begin(), neighbours.end()), neighbours.end());
+  for (size_t i = 0; i < neighbours.size();) {
+    size_t j = i;
+    while (j < neighbours.size() && neighbours[j].first == neighbours[i].first) ++j;
+    if (j - i >= 3) g->node_flags_[neighbours[i].first] |= kJunctionFlag;
+    i = j;
+  }
+  // The driving penalty is paid at a path's inner junctions. Charging half of it to every arc
+  // that enters or leaves a junction makes it an ordinary arc weight (so landmark times and
+  // the geometric bound include it) and changes a path's total only by the constant
+  // half_penalty(first) + half_penalty(last), which search() takes off again.
+  const int drive = static_cast<int>(TravelMode::kDrive);
+  for (uint32_t u = 0; u < n; ++u) {
+    for (uint32_t k = g->arc_begin_[u]; k < g->arc_begin_[u + 1]; ++k) {
+      Arc& arc = g->arcs_[k];
+      if (arc.time_ms[drive] == kNoTime) continue;
+      arc.time_ms[drive] += g->half_penalty_ms(u) + g->half_penalty_ms(arc.head);
+    }
+  }
+
   // Which modes may use each node, and the heuristic's factor: the least time per chord metre
   // over all arcs of the mode, shaved by 1e-9 so that rounding never makes h exceed a true time.
   double factor[kTravelModes];
@@ -326,19 +380,117 @@ Result<std::shared_ptr<const RoadGraph>> RoadGraph::build(std::span<const RoadNo
     g->ms_per_chord_m_[m] = std::isfinite(factor[m]) ? factor[m] * (1 - 1e-9) : 0;
   }
 
-  // Junctions: three or more distinct neighbours, whatever the roads' classes.
-  std::sort(neighbours.begin(), neighbours.end());
-  neighbours.erase(std::unique(neighbours.begin(), neighbours.end()), neighbours.end());
-  for (size_t i = 0; i < neighbours.size();) {
-    size_t j = i;
-    while (j < neighbours.size() && neighbours[j].first == neighbours[i].first) ++j;
-    if (j - i >= 3) g->node_flags_[neighbours[i].first] |= kJunctionFlag;
-    i = j;
+  // Landmark times, one mode per worker thread (each writes only its own mode's arrays).
+  g->landmarks_ = static_cast<int>(std::min<size_t>(std::max(0, options.landmarks), n));
+  if (g->landmarks_ > 0) {
+    std::atomic<int> next_mode{0};
+    auto work = [&] {
+      for (int m; (m = next_mode.fetch_add(1)) < kTravelModes;) {
+        g->compute_landmarks(static_cast<TravelMode>(m), g->landmarks_);
+      }
+    };
+    const int threads = std::clamp(options.threads, 1, kTravelModes);
+    std::vector<std::thread> workers;
+    for (int t = 1; t < threads; ++t) workers.emplace_back(work);
+    work();
+    for (std::thread& t : workers) t.join();
   }
   return std::shared_ptr<const RoadGraph>(std::move(g));
 }
 
-Result<std::shared_ptr<const RoadGraph>> RoadGraph::load(Tx& tx) {
+void RoadGraph::compute_landmarks(TravelMode mode, int count) {
+  const int m = static_cast<int>(mode);
+  const uint8_t bit = mode_bit(mode);
+  const size_t n = node_count();
+  // The mode's usable nodes and their centre: the usable node nearest their mean position.
+  EarthPoint mean;
+  size_t usable = 0;
+  for (size_t v = 0; v < n; ++v) {
+    if ((node_flags_[v] & bit) == 0) continue;
+    mean.x += node_xyz_[v].x;
+    mean.y += node_xyz_[v].y;
+    mean.z += node_xyz_[v].z;
+    ++usable;
+  }
+  if (usable == 0) return;
+  mean = {mean.x / usable, mean.y / usable, mean.z / usable};
+  uint32_t centre = 0;
+  double centre_d2 = std::numeric_limits<double>::infinity();
+  for (uint32_t v = 0; v < n; ++v) {
+    if ((node_flags_[v] & bit) && chord2_m2(node_xyz_[v], mean) < centre_d2) {
+      centre = v;
+      centre_d2 = chord2_m2(node_xyz_[v], mean);
+    }
+  }
+  auto forward = [&](uint32_t k) {
+    return std::pair<uint32_t, uint32_t>{arcs_[k].head, arcs_[k].time_ms[m]};
+  };
+  // Incoming arcs, for the times towards a landmark (walking needs none: symmetric).
+  std::vector<uint32_t> in_begin, in_tail, in_time;
+  if (mode != TravelMode::kWalk) {
+    in_begin.assign(n + 1, 0);
+    for (const Arc& a : arcs_) {
+      if (a.time_ms[m] != kNoTime) ++in_begin[a.head + 1];
+    }
+    for (size_t v = 0; v < n; ++v) in_begin[v + 1] += in_begin[v];
+    in_tail.resize(in_begin[n]);
+    in_time.resize(in_begin[n]);
+    std::vector<uint32_t> fill(in_begin.begin(), in_begin.end() - 1);
+    for (uint32_t u = 0; u < n; ++u) {
+      for (uint32_t k = arc_begin_[u]; k < arc_begin_[u + 1]; ++k) {
+        const Arc& a = arcs_[k];
+        if (a.time_ms[m] == kNoTime) continue;
+        in_tail[fill[a.head]] = u;
+        in_time[fill[a.head]++] = a.time_ms[m];
+      }
+    }
+  }
+  auto backward = [&](uint32_t k) { return std::pair<uint32_t, uint32_t>{in_tail[k], in_time[k]}; };
+
+  // Landmarks: in each of `count` sectors around the centre, the reachable node farthest from
+  // it. Far landmarks behind the target or the start give the tightest bounds.
+  std::vector<uint32_t> dist;
+  dijkstra_all(arc_begin_, forward, centre, &dist);
+  const EarthPoint c = node_xyz_[centre];
+  const double norm = std::sqrt(c.x * c.x + c.y * c.y + c.z * c.z);
+  const EarthPoint up{c.x / norm, c.y / norm, c.z / norm};
+  // East = z x up (normalised), north = up x east; at a pole any east will do.
+  EarthPoint east{-up.y, up.x, 0};
+  const double east_norm = std::sqrt(east.x * east.x + east.y * east.y);
+  east = east_norm > 1e-9 ? EarthPoint{east.x / east_norm, east.y / east_norm, 0}
+                          : EarthPoint{1, 0, 0};
+  const EarthPoint north{up.y * east.z - up.z * east.y, up.z * east.x - up.x * east.z,
+                         up.x * east.y - up.y * east.x};
+  std::vector<int64_t> best(count, -1);
+  std::vector<double> best_r2(count, 0);
+  for (uint32_t v = 0; v < n; ++v) {
+    if (dist[v] == kNoTime || (node_flags_[v] & bit) == 0) continue;
+    const EarthPoint d{node_xyz_[v].x - c.x, node_xyz_[v].y - c.y, node_xyz_[v].z - c.z};
+    const double e = d.x * east.x + d.y * east.y + d.z * east.z;
+    const double nn = d.x * north.x + d.y * north.y + d.z * north.z;
+    const double r2 = e * e + nn * nn;
+    if (r2 == 0) continue;
+    const int sector =
+        std::min(count - 1, static_cast<int>((std::atan2(nn, e) + kPi) / (2 * kPi) * count));
+    if (r2 > best_r2[sector]) {
+      best_r2[sector] = r2;
+      best[sector] = v;
+    }
+  }
+  lm_from_[m].assign(n * count, kNoTime);
+  if (mode != TravelMode::kWalk) lm_to_[m].assign(n * count, kNoTime);
+  for (int l = 0; l < count; ++l) {
+    if (best[l] < 0) continue;  // an empty sector: its slot stays unknown and is skipped
+    const uint32_t landmark = static_cast<uint32_t>(best[l]);
+    dijkstra_all(arc_begin_, forward, landmark, &dist);
+    for (size_t v = 0; v < n; ++v) lm_from_[m][v * count + l] = dist[v];
+    if (mode == TravelMode::kWalk) continue;
+    dijkstra_all(in_begin, backward, landmark, &dist);
+    for (size_t v = 0; v < n; ++v) lm_to_[m][v * count + l] = dist[v];
+  }
+}
+
+Result<std::shared_ptr<const RoadGraph>> RoadGraph::load(Tx& tx, const RoadGraphOptions& options) {
   std::vector<RoadNodeInput> nodes;
   std::vector<RoadEdgeInput> edges;
   // Pages by id (keyset), so that no result set holds the whole table at once.
@@ -377,7 +529,7 @@ Result<std::shared_ptr<const RoadGraph>> RoadGraph::load(Tx& tx) {
     if (static_cast<int64_t>(rows.size()) < kRowsPerPage) break;
     after = edges.back().id;
   }
-  return build(nodes, edges);
+  return build(nodes, edges, options);
 }
 
 size_t RoadGraph::memory_bytes() const {
@@ -387,6 +539,9 @@ size_t RoadGraph::memory_bytes() const {
            arc_begin_.capacity() * sizeof(uint32_t) + arcs_.capacity() * sizeof(Arc) +
            edges_.capacity() * sizeof(Edge) +
            id_to_index_.capacity() * sizeof(std::pair<int64_t, uint32_t>) + grid_.memory_bytes();
+  for (int m = 0; m < kTravelModes; ++m) {
+    bytes += (lm_from_[m].capacity() + lm_to_[m].capacity()) * sizeof(uint32_t);
+  }
   for (size_t i = 0; i < names_en_.size(); ++i) {
     bytes += 2 * sizeof(std::string) + names_en_[i].capacity() + names_zh_[i].capacity();
   }
@@ -444,9 +599,25 @@ std::optional<int64_t> RoadGraph::search(uint32_t src, uint32_t dst, TravelMode 
   const int m = static_cast<int>(mode);
   const double factor = ms_per_chord_m_[m];
   const EarthPoint target = node_xyz_[dst];
-  const uint64_t penalty = mode == TravelMode::kDrive ? kIntersectionPenaltyMs : 0;
+  // The landmark bounds need the target's times to and from each landmark.
+  const int nl = lm_from_[m].empty() ? 0 : landmarks_;
+  const uint32_t* from_lm = nl ? lm_from_[m].data() : nullptr;
+  const uint32_t* to_lm = nl ? (lm_to_[m].empty() ? from_lm : lm_to_[m].data()) : nullptr;
+  const uint32_t* t_from = nl ? from_lm + static_cast<size_t>(dst) * nl : nullptr;
+  const uint32_t* t_to = nl ? to_lm + static_cast<size_t>(dst) * nl : nullptr;
   auto h = [&](uint32_t v) -> uint64_t {
-    return static_cast<uint64_t>(factor * chord_m(node_xyz_[v], target));
+    uint64_t best = static_cast<uint64_t>(factor * chord_m(node_xyz_[v], target));
+    const uint32_t* v_from = from_lm + static_cast<size_t>(v) * nl;
+    const uint32_t* v_to = to_lm + static_cast<size_t>(v) * nl;
+    for (int l = 0; l < nl; ++l) {
+      // time(v, t) >= time(L, t) - time(L, v) and >= time(v, L) - time(t, L); an unknown
+      // (unreachable) time gives no bound.
+      if (t_from[l] != kNoTime && v_from[l] < t_from[l])
+        best = std::max<uint64_t>(best, t_from[l] - v_from[l]);
+      if (v_to[l] != kNoTime && t_to[l] < v_to[l])
+        best = std::max<uint64_t>(best, v_to[l] - t_to[l]);
+    }
+    return best;
   };
   auto push = [&](uint64_t f, uint32_t v) {
     ws.heap.push_back({f, v});
@@ -467,9 +638,7 @@ std::optional<int64_t> RoadGraph::search(uint32_t src, uint32_t dst, TravelMode 
       found = true;
       break;
     }
-    // The intersection penalty is paid when leaving a junction that is not the start.
-    const uint64_t g_u =
-        ws.state[u].g + ((u != src && (node_flags_[u] & kJunctionFlag)) ? penalty : 0);
+    const uint64_t g_u = ws.state[u].g;
     for (uint32_t k = arc_begin_[u], end = arc_begin_[u + 1]; k < end; ++k) {
       const Arc& arc = arcs_[k];
       const uint32_t t = arc.time_ms[m];
@@ -493,7 +662,9 @@ std::optional<int64_t> RoadGraph::search(uint32_t src, uint32_t dst, TravelMode 
                               arc_begin_.begin() - 1);
   }
   std::reverse(path_arcs->begin(), path_arcs->end());
-  return static_cast<int64_t>(ws.state[dst].g);
+  // The arcs carry half a penalty at each end (build()); the path's ends pay none.
+  const int64_t ends = mode == TravelMode::kDrive ? half_penalty_ms(src) + half_penalty_ms(dst) : 0;
+  return static_cast<int64_t>(ws.state[dst].g) - ends;
 }
 
 Result<NodePath> RoadGraph::fastest_path(int64_t from_node_id, int64_t to_node_id,
@@ -593,10 +764,9 @@ Route RoadGraph::assemble(LatLon from, const SnappedPoint& from_node, LatLon to,
       std::llround(static_cast<double>(length_m) + from_node.distance_m + to_node.distance_m);
   route.duration_s = (time_ms + access_from_ms + access_to_ms + 500) / 1000;
 
-  // Steps: runs of arcs along the same road names. A step's time includes the penalty paid when
-  // leaving a junction inside it, and the first and last steps the straight access lines, so the
-  // steps add up to the route (before each is rounded).
-  const uint64_t penalty = mode == TravelMode::kDrive ? kIntersectionPenaltyMs : 0;
+  // Steps: runs of arcs along the same road names. A junction's penalty is shared by the arcs
+  // in and out of it, and the first and last steps hold the straight access lines, so the steps
+  // add up to the route (before each is rounded).
   std::vector<int64_t> step_ms;
   uint32_t step_name = kNoArc;
   uint32_t tail = src;
@@ -615,9 +785,6 @@ Route RoadGraph::assemble(LatLon from, const SnappedPoint& from_node, LatLon to,
       step_ms.push_back(0);
       step_name = edge.name;
     }
-    if (tail != src && (node_flags_[tail] & kJunctionFlag)) {
-      step_ms.back() += static_cast<int64_t>(penalty);
-    }
     route.steps.back().distance_m += edge.length_m;
     step_ms.back() += arc.time_ms[m];
     last_bearing = bearing;
@@ -632,6 +799,10 @@ Route RoadGraph::assemble(LatLon from, const SnappedPoint& from_node, LatLon to,
   step_ms.front() += access_from_ms;
   route.steps.back().distance_m += std::llround(to_node.distance_m);
   step_ms.back() += access_to_ms;
+  if (mode == TravelMode::kDrive && !path_arcs.empty()) {
+    step_ms.front() -= half_penalty_ms(src);
+    step_ms.back() -= half_penalty_ms(arcs_[path_arcs.back()].head);
+  }
   for (size_t i = 0; i < route.steps.size(); ++i) {
     route.steps[i].duration_s = (step_ms[i] + 500) / 1000;
   }

@@ -18,15 +18,24 @@
 // more distinct neighbours meet; not the route's first or last node), a stand-in for traffic
 // lights and turns.
 //
-// Search: A* on time with the heuristic h(v) = chord(v, target) * f_mode, where f_mode is the
-// smallest time per chord metre over all edges the mode may use (computed at build time, so it
-// holds whatever lengths and speeds the data has). Chords form a metric, so h is consistent:
-// each node is settled once and the first time the target is settled its time is optimal.
+// Search: A* on time ("ALT": A*, landmarks, triangle inequality). The heuristic is the larger of
+// two lower bounds of the time left to the target t:
+//  - geometric: chord(v, t) * f_mode, where f_mode is the smallest time per chord metre over
+//    all edges the mode may use (computed at build time, so it holds whatever lengths and
+//    speeds the data has);
+//  - landmarks: for a few landmark nodes L per mode (spread around the network's edge), the
+//    exact times from L to every node and from every node to L are computed at build time;
+//    then time(v, t) >= time(L, t) - time(L, v) and time(v, t) >= time(v, L) - time(t, L).
+// Both are consistent (the chord is a metric; the landmark bounds are feasible potentials), so
+// each node is settled once and the target's first settlement is optimal. The landmark times
+// ignore the intersection penalty, which only adds time, so they stay lower bounds.
 // Snapping: the nearest node (great-circle distance) that has an edge the mode may use.
 //
-// Memory: about 40 bytes per node and 26 bytes per directed arc plus 24 bytes per edge and the
-// distinct road names (docs/ecosystem/maps.md has measured figures), plus one search workspace
-// (16 bytes per node) per thread searching at once, kept for reuse.
+// Memory: about 70 bytes per node and 20 bytes per directed arc plus 24 bytes per edge and the
+// distinct road names, and landmark times: 4 bytes per node per landmark for walking (its
+// network is symmetric) and 8 for cycling and driving each (docs/ecosystem/maps.md has measured
+// figures); plus one search workspace (16 bytes per node) per thread searching at once, kept for
+// reuse.
 //
 // Thread-safety: all const methods may be called from any number of threads at once.
 #pragma once
@@ -139,6 +148,11 @@ struct Route {
   std::vector<RouteStep> steps;
 };
 
+struct RoadGraphOptions {
+  int landmarks = 8;  // per mode; 0: the geometric bound only
+  int threads = 3;    // computing the landmark times (one mode per thread at most)
+};
+
 struct RouteOptions {
   double max_snap_m = 2'000;  // farthest a coordinate may be from a usable node
   double simplify_m = 2;      // polyline tolerance; 0 keeps every node
@@ -150,10 +164,12 @@ class RoadGraph {
   // not in `nodes`, a length outside (0, kMaxEdgeLengthM], a speed outside [1, 1000], a node
   // with a bad coordinate or a duplicate node id. Self-loops are dropped.
   static Result<std::shared_ptr<const RoadGraph>> build(std::span<const RoadNodeInput> nodes,
-                                                        std::span<const RoadEdgeInput> edges);
+                                                        std::span<const RoadEdgeInput> edges,
+                                                        const RoadGraphOptions& options = {});
   // Reads road_nodes and road_edges in pages through the caller's (read) transaction and
   // builds the graph. Errors: the store's, and build()'s.
-  static Result<std::shared_ptr<const RoadGraph>> load(Tx& tx);
+  static Result<std::shared_ptr<const RoadGraph>> load(Tx& tx,
+                                                       const RoadGraphOptions& options = {});
 
   size_t node_count() const { return node_ids_.size(); }
   size_t edge_count() const { return edges_.size(); }
@@ -211,6 +227,10 @@ class RoadGraph {
   class WorkspaceLease;
 
   std::optional<uint32_t> index_of(int64_t node_id) const;
+  void compute_landmarks(TravelMode mode, int count);
+  uint32_t half_penalty_ms(uint32_t node) const {
+    return (node_flags_[node] & kJunctionFlag) ? kIntersectionPenaltyMs / 2 : 0;
+  }
   // A* from src to dst (internal indices); fills the arcs of the path (in order) and returns
   // its time, or nullopt when dst is unreachable.
   std::optional<int64_t> search(uint32_t src, uint32_t dst, TravelMode mode,
@@ -218,6 +238,8 @@ class RoadGraph {
   Route assemble(LatLon from, const SnappedPoint& from_node, LatLon to, const SnappedPoint& to_node,
                  TravelMode mode, uint32_t src, std::span<const uint32_t> path_arcs,
                  int64_t time_ms, const RouteOptions& options) const;
+
+  static constexpr uint8_t kJunctionFlag = 0x80;  // in node_flags_
 
   // Nodes, in grid order (index = grid position).
   std::vector<int64_t> node_ids_;      // (n) database id
@@ -231,6 +253,12 @@ class RoadGraph {
   std::vector<std::string> names_zh_;
   std::vector<std::pair<int64_t, uint32_t>> id_to_index_;  // sorted by id
   double ms_per_chord_m_[kTravelModes] = {0, 0, 0};        // the heuristic's factor per mode
+  // Landmark times in ms, node-major: lm_from_[m][v * landmarks_ + l] = time(L_l, v) and
+  // lm_to_[m][...] = time(v, L_l) for mode m (UINT32_MAX: unreachable). Walking's network is
+  // symmetric, so its lm_to_ is empty and lm_from_ serves both.
+  int landmarks_ = 0;
+  std::vector<uint32_t> lm_from_[kTravelModes];
+  std::vector<uint32_t> lm_to_[kTravelModes];
   PointGrid grid_;
 
   mutable std::mutex workspaces_mu_;
