@@ -1,0 +1,13 @@
+# Commerce: cart, coupons, orders (checkout, lifecycle, refunds, after-sales), payments
+# (wallet, top-up, limits), the fulfilment worker and merchants' menu and product tools.
+list(APPEND QWL_SERVICES_SOURCES
+     ${CMAKE_CURRENT_LIST_DIR}/cart.cpp
+     ${CMAKE_CURRENT_LIST_DIR}/coupons.cpp
+     ${CMAKE_CURRENT_LIST_DIR}/payments.cpp
+     ${CMAKE_CURRENT_LIST_DIR}/orders.cpp
+     ${CMAKE_CURRENT_LIST_DIR}/fulfilment.cpp
+     ${CMAKE_CURRENT_LIST_DIR}/merchant_admin.cpp)
+qwl_test(services_commerce_tests LABEL services
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/orders_testing.cpp
+          ${CMAKE_CURRENT_LIST_DIR}/cart_test.cpp
+  DEPS qwl_services_testing)
