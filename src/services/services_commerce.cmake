@@ -10,4 +10,5 @@ list(APPEND QWL_SERVICES_SOURCES
 qwl_test(services_commerce_tests LABEL services
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/orders_testing.cpp
           ${CMAKE_CURRENT_LIST_DIR}/cart_test.cpp
+          ${CMAKE_CURRENT_LIST_DIR}/coupons_test.cpp
   DEPS qwl_services_testing)
