@@ -7,8 +7,6 @@
 
 namespace qwl::services::bookings_testing {
 
-static_assert(kMonday * kMicrosPerDay > 0);
-
 Result<Restaurant> add_restaurant(Db& db, std::string_view name, int64_t owner_user_id,
                                   const std::vector<int64_t>& seats,
                                   const std::vector<Hours>& hours, std::string_view cuisine) {

@@ -3,6 +3,7 @@
 // idempotent replays that charge once, bad input, and eight threads racing for the same nights.
 #include "services/hotel_bookings.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <atomic>

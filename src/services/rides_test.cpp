@@ -3,6 +3,7 @@
 // per status, idempotent requests (also eight threads with one key), and bad input.
 #include "services/rides.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <atomic>

@@ -4,6 +4,7 @@
 // threads racing for one slot.
 #include "services/table_bookings.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
