@@ -11,4 +11,5 @@ qwl_test(services_commerce_tests LABEL services
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/orders_testing.cpp
           ${CMAKE_CURRENT_LIST_DIR}/cart_test.cpp
           ${CMAKE_CURRENT_LIST_DIR}/coupons_test.cpp
+          ${CMAKE_CURRENT_LIST_DIR}/orders_test.cpp
   DEPS qwl_services_testing)
