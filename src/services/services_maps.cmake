@@ -2,8 +2,12 @@
 # named places), geocoding and delivery ETAs. See docs/ecosystem/maps.md.
 list(APPEND QWL_SERVICES_SOURCES
      ${CMAKE_CURRENT_LIST_DIR}/geo.cpp
-     ${CMAKE_CURRENT_LIST_DIR}/road_graph.cpp)
+     ${CMAKE_CURRENT_LIST_DIR}/road_graph.cpp
+     ${CMAKE_CURRENT_LIST_DIR}/maps_index.cpp
+     ${CMAKE_CURRENT_LIST_DIR}/maps.cpp)
 
 qwl_test(services_maps_tests LABEL services
-  SOURCES ${CMAKE_CURRENT_LIST_DIR}/geo_test.cpp ${CMAKE_CURRENT_LIST_DIR}/road_graph_test.cpp
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/geo_test.cpp
+          ${CMAKE_CURRENT_LIST_DIR}/road_graph_test.cpp
+          ${CMAKE_CURRENT_LIST_DIR}/maps_test.cpp
   DEPS qwl_services_testing)
