@@ -55,5 +55,6 @@ void add_convert(CLI::App& app, int& exit_code);
 void add_bench(CLI::App& app, int& exit_code);
 void add_serve(CLI::App& app, int& exit_code);
 void add_keys(CLI::App& app, int& exit_code);
+void add_seed(CLI::App& app, int& exit_code);
 
 }  // namespace qwl::cli

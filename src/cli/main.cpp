@@ -40,6 +40,7 @@ int main(int argc, char** argv) {
   qwl::cli::add_bench(app, exit_code);
   qwl::cli::add_serve(app, exit_code);
   qwl::cli::add_keys(app, exit_code);
+  qwl::cli::add_seed(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -12,4 +12,6 @@ qwl_test(services_commerce_tests LABEL services
           ${CMAKE_CURRENT_LIST_DIR}/cart_test.cpp
           ${CMAKE_CURRENT_LIST_DIR}/coupons_test.cpp
           ${CMAKE_CURRENT_LIST_DIR}/orders_test.cpp
+          ${CMAKE_CURRENT_LIST_DIR}/payments_test.cpp
+          ${CMAKE_CURRENT_LIST_DIR}/merchant_admin_test.cpp
   DEPS qwl_services_testing)
