@@ -1,6 +1,8 @@
-// `qwenlayer serve`: the OpenAI-compatible API over one model, many clients at once.
+// `qwenlayer serve`: the OpenAI-compatible API over one model, many clients at once, and the app
+// API (/api/v1/...) over the ecosystem database.
 //
-// Order of start-up: the HTTP server listens first (so /health can answer 503 while the model
+// Order of start-up: the database is opened and migrated (--db; a clear error if it cannot be),
+// then the HTTP server listens (so /health can answer 503 while the model
 // loads), then the model is loaded and the scheduler started, then the API opens. SIGINT or
 // SIGTERM stops accepting, lets requests in flight finish for --grace seconds, cancels the rest
 // and exits 0.
@@ -19,8 +21,13 @@
 #include "cli/common.h"
 #include "model/model.h"
 #include "runtime/scheduler.h"
+#include "server/app_api.h"
+#include "server/app_api_keyring.h"
 #include "server/http_server.h"
 #include "server/openai_service.h"
+#include "services/identity.h"
+#include "store/db.h"
+#include "store/migrations.h"
 
 namespace qwl::cli {
 namespace {
@@ -42,6 +49,8 @@ struct ServeArgs {
   std::string keys_file;
   int max_concurrent_per_key = 0;
   bool isolate_prefix_cache = false;
+  std::string db = kDefaultDbUrl;
+  bool secure_cookies = false;
 };
 
 // The id clients use as "model": --model-name, else the file or folder name without extension.
@@ -70,8 +79,22 @@ Status run(const ServeArgs& a) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
-  // API keys: the operator's --api-key (hashed at once; the text is not kept).
-  auth::MemoryKeyRing keys;
+  // The ecosystem database: users, sessions, API keys and every service's tables.
+  auto db = open_database(a.db);
+  if (!db.ok()) return db.status();
+  QWL_ASSIGN_OR_RETURN(int64_t schema, schema_version(**db));
+  services::Identity identity(**db, Clock::real());
+  QWL_ASSIGN_OR_RETURN(int64_t expired, identity.purge_expired_sessions());
+  QWL_ASSIGN_OR_RETURN(std::vector<services::ApiKeyInfo> db_keys,
+                       identity.list_api_keys(services::Actor::system()));
+  const int64_t active_db_keys =
+      std::count_if(db_keys.begin(), db_keys.end(), [](const auto& k) { return !k.revoked_at_us; });
+  QWL_LOG_INFO("database {}: schema version {}, {} active API keys ({} expired sessions removed)",
+               (*db)->url(), schema, active_db_keys, expired);
+
+  // API keys: the operator's --api-key (hashed at once; the text is not kept), the --keys-file
+  // keys, then the users' keys in the database.
+  app::DatabaseKeyRing keys(&identity);
   if (!a.api_key.empty()) {
     auto record = auth::operator_key_record(a.api_key);
     if (!record.ok()) return InvalidArgumentError("--api-key: {}", record.status().message());
@@ -84,9 +107,13 @@ Status run(const ServeArgs& a) {
     if (!records.ok()) return records.status().with_context(a.keys_file);
     for (auth::ApiKeyRecord& r : records.value())
       QWL_RETURN_IF_ERROR(keys.add(std::move(r)).with_context(a.keys_file));
-    QWL_LOG_INFO("{}: {} API keys", a.keys_file, keys.size());
+    QWL_LOG_INFO("{}: {} API keys", a.keys_file, keys.memory_size());
   }
-  const bool auth_on = !a.api_key.empty() || !a.keys_file.empty();
+  // The OpenAI API needs a key once there is any key to give: an operator key, a key file, or
+  // users' keys in the database (checked at start-up).
+  const bool auth_on = !a.api_key.empty() || !a.keys_file.empty() || active_db_keys > 0;
+  app::AppApi app_api(identity, app::AppApiOptions{.secure_cookie = a.secure_cookies});
+  if (!a.api_key.empty()) QWL_RETURN_IF_ERROR(app_api.set_operator_key(a.api_key));
   if (!auth_on && a.host != "127.0.0.1" && a.host != "localhost" && a.host != "::1") {
     QWL_LOG_WARN("serving on {} without --api-key: anyone who can reach it can use it", a.host);
   }
@@ -101,6 +128,7 @@ Status run(const ServeArgs& a) {
   http::Server server(server_options);
   service.observe_server(&server);
   QWL_RETURN_IF_ERROR(service.add_routes(server));
+  QWL_RETURN_IF_ERROR(app_api.register_routes(server));
   QWL_RETURN_IF_ERROR(server.start());
   QWL_LOG_INFO("listening on http://{}:{} (loading the model; /health answers 503 until ready)",
                a.host, server.port());
@@ -187,7 +215,8 @@ void add_serve(CLI::App& app, int& exit_code) {
   CLI::App* cmd = app.add_subcommand(
       "serve",
       "Serve the OpenAI-compatible API (/v1/chat/completions, /v1/completions, /v1/models,\n"
-      "/health) for one model, with continuous batching and a prefix cache.\n"
+      "/health) for one model, with continuous batching and a prefix cache, and the app API\n"
+      "(/api/v1/...) over the ecosystem database (--db).\n"
       "Binds 127.0.0.1 unless --host says otherwise. Stop with Ctrl-C or SIGTERM.\n"
       "Example: qwenlayer serve -m qwen.gguf --port 8080\n"
       "         curl http://127.0.0.1:8080/v1/chat/completions -H 'Content-Type: "
@@ -234,6 +263,9 @@ void add_serve(CLI::App& app, int& exit_code) {
                   "keys from --keys-file carry their own limit)")
       ->check(CLI::Range(0, 100000))
       ->capture_default_str();
+  add_db_option(cmd, args->db);
+  cmd->add_flag("--secure-cookies", args->secure_cookies,
+                "Mark the web session cookie Secure (clients reach the server over HTTPS)");
   cmd->add_flag("--isolate-prefix-cache", args->isolate_prefix_cache,
                 "Share cached prompt blocks only between requests of the same API key");
   cmd->add_option("--http-threads", args->http_threads, "Threads that run request handlers")

@@ -4,11 +4,16 @@
 
 #include <CLI/CLI.hpp>
 
+#include <memory>
 #include <string>
 
 #include "base/status.h"
 #include "base/thread_pool.h"
 #include "model/model.h"
+
+namespace qwl {
+class Db;
+}
 
 namespace qwl::cli {
 
@@ -56,5 +61,15 @@ void add_bench(CLI::App& app, int& exit_code);
 void add_serve(CLI::App& app, int& exit_code);
 void add_keys(CLI::App& app, int& exit_code);
 void add_seed(CLI::App& app, int& exit_code);
+void add_users(CLI::App& app, int& exit_code);
+void add_backup(CLI::App& app, int& exit_code);  // `backup` and `restore`
+
+// The ecosystem database (DESIGN.md "State"): --db URL or QWL_DB, else data/qwenlayer.db.
+inline constexpr const char* kDefaultDbUrl = "data/qwenlayer.db";
+// Adds --db (with QWL_DB) to a command; `url` keeps kDefaultDbUrl when it is not given.
+CLI::Option* add_db_option(CLI::App* cmd, std::string& url);
+// Opens the database at `url` and applies the ecosystem's migrations (services/schema.h).
+// Errors name the URL (without its password).
+Result<std::unique_ptr<Db>> open_database(const std::string& url);
 
 }  // namespace qwl::cli
