@@ -646,8 +646,11 @@ std::string canonical_request(const CheckoutRequest& req) {
     coupons = "ids:";
     for (size_t i = 0; i < ids.size(); ++i) coupons += fmt::format("{}{}", i ? "," : "", ids[i]);
   }
-  return fmt::format("merchant={};fulfilment={};address={};coupons={};note={}:{}", req.merchant_id,
-                     req.fulfilment, req.address_id, coupons, req.note.size(), req.note);
+  const std::string expected =
+      req.expected_total ? std::to_string(*req.expected_total) : std::string("any");
+  return fmt::format("merchant={};fulfilment={};address={};coupons={};expected={};note={}:{}",
+                     req.merchant_id, req.fulfilment, req.address_id, coupons, expected,
+                     req.note.size(), req.note);
 }
 
 Status check_text(std::string_view what, std::string_view text, size_t max_bytes, bool required) {
@@ -748,6 +751,10 @@ Result<CheckoutResult> Orders::checkout(const Actor& actor, const CheckoutReques
   auto place = [&](Tx& tx) -> Result<std::string> {
     QWL_ASSIGN_OR_RETURN(Plan plan, plan_checkout(tx, user_id, request, now_us, options_.timings,
                                                   *options_.estimator));
+    if (request.expected_total && *request.expected_total != plan.total) {
+      return FailedPreconditionError("checkout: the total is now {}, not the {} confirmed",
+                                     format_yuan(plan.total), format_yuan(*request.expected_total));
+    }
     QWL_RETURN_IF_ERROR(reserve_stock(tx, plan.cart, now_us));
     const MerchantRow& m = plan.merchant;
     QWL_ASSIGN_OR_RETURN(

@@ -194,6 +194,10 @@ struct CheckoutRequest {
   std::optional<std::vector<int64_t>> user_coupon_ids;
   std::string note;             // to the merchant, at most 500 bytes
   std::string idempotency_key;  // required for checkout(); ignored by preview_checkout()
+  // The total (fen) the user confirmed, from a preview. When set and the total is different
+  // now (a price changed, a coupon ran out), checkout refuses with FailedPrecondition and
+  // charges nothing: a user never pays an amount they did not see.
+  std::optional<int64_t> expected_total;
 };
 
 // What checkout would do now (the agent's confirmation card).

@@ -197,6 +197,14 @@ TEST_P(OrdersTest, PicksTheLargerMerchantCouponAndExplainsTheOthers) {
   ASSERT_EQ(p->coupons.applied.size(), 1u);
   EXPECT_EQ(p->coupons.applied[0].coupon.code, "BIG20");
   EXPECT_EQ(p->total, 8200 - 2000 + 300);
+  // A total the user did not see is refused; the one they saw goes through.
+  CheckoutRequest confirmed = request("k-confirmed");
+  confirmed.expected_total = p->total + 100;
+  auto stale = checkout(w_.alice, confirmed);
+  EXPECT_EQ(stale.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(stale.status().message().find("the total is now ¥65"), std::string::npos)
+      << stale.status().message();
+  EXPECT_EQ(count("SELECT COUNT(*) FROM orders"), 0);
   // The user's own choice is honoured.
   CheckoutRequest chosen = request("k-chosen");
   chosen.user_coupon_ids = std::vector<int64_t>{};

@@ -14,4 +14,5 @@ qwl_test(services_commerce_tests LABEL services
           ${CMAKE_CURRENT_LIST_DIR}/orders_test.cpp
           ${CMAKE_CURRENT_LIST_DIR}/payments_test.cpp
           ${CMAKE_CURRENT_LIST_DIR}/merchant_admin_test.cpp
+          ${CMAKE_CURRENT_LIST_DIR}/orders_concurrency_test.cpp
   DEPS qwl_services_testing)
