@@ -74,22 +74,21 @@ class Vocab {
   }
   bool exists(std::string_view term) const { return df(term) > 0; }
 
-  // Distinct terms starting with `prefix`, in byte order.
-  std::vector<std::string> with_prefix(std::string_view prefix) const {
-    std::vector<std::string> out;
+  // Calls fn(term, df) for every term starting with `prefix` (a term in several indexes once
+  // per index; filter terms never).
+  template <typename Fn>
+  void for_each_with_prefix(std::string_view prefix, Fn&& fn) const {
     for (const TermIndex* x : indexes_) {
-      x->for_each_with_prefix(prefix,
-                              [&](uint32_t, std::string_view term) { out.emplace_back(term); });
+      x->for_each_with_prefix(prefix, [&](uint32_t id, std::string_view term) {
+        if (term[0] != '\x01') fn(term, static_cast<int64_t>(x->df(id)));
+      });
     }
     if (catalog_ != nullptr) {
       for (auto it = std::lower_bound(catalog_->begin(), catalog_->end(), prefix);
            it != catalog_->end() && it->starts_with(prefix); ++it) {
-        out.push_back(*it);
+        fn(std::string_view(*it), int64_t{1});
       }
     }
-    std::sort(out.begin(), out.end());
-    out.erase(std::unique(out.begin(), out.end()), out.end());
-    return out;
   }
 
  private:
@@ -104,35 +103,59 @@ bool ascii_word(std::string_view w) {
   return !w.empty();
 }
 
+// (rank, term) pairs gathered over several indexes: one per term, the ranks summed, best first.
+template <typename Rank>
+std::vector<std::pair<Rank, std::string>> merge_found(
+    std::vector<std::pair<std::string, Rank>> found, size_t keep) {
+  std::sort(found.begin(), found.end());
+  std::vector<std::pair<Rank, std::string>> out;
+  for (size_t i = 0; i < found.size();) {
+    size_t j = i;
+    Rank rank = found[i].second;
+    while (++j < found.size() && found[j].first == found[i].first) rank = rank + found[j].second;
+    out.emplace_back(rank, std::move(found[i].first));
+    i = j;
+  }
+  std::sort(out.begin(), out.end());
+  if (out.size() > keep) out.resize(keep);
+  return out;
+}
+
+// (edit distance, -df): summing over indexes keeps the distance and adds the counts.
+struct TypoRank {
+  int distance;
+  int64_t neg_df;
+  TypoRank operator+(const TypoRank& o) const { return TypoRank{distance, neg_df + o.neg_df}; }
+  auto operator<=>(const TypoRank&) const = default;
+};
+
 // Expansions of a word: (term, penalty), best first, deterministic.
 std::vector<GroupTerm> expand_word(const QueryGroup& q, const Vocab& vocab, bool prefix) {
   std::vector<GroupTerm> out;
   const bool exact = vocab.exists(q.word);
   if (exact) out.push_back(GroupTerm{.term = q.word});
-  if (prefix && q.last) {
-    std::vector<std::pair<int64_t, std::string>> found;
-    for (std::string& t : vocab.with_prefix(q.word)) {
-      if (t != q.word && t[0] != '\x01') found.emplace_back(-vocab.df(t), std::move(t));
-    }
-    std::sort(found.begin(), found.end());
-    if (found.size() > kMaxPrefixTerms) found.resize(kMaxPrefixTerms);
-    for (auto& [df, t] : found)
+  if (prefix && q.last && q.raw.size() >= 2) {
+    // The most frequent words that continue it.
+    std::vector<std::pair<std::string, int64_t>> found;
+    vocab.for_each_with_prefix(q.word, [&](std::string_view t, int64_t df) {
+      if (t != q.word) found.emplace_back(std::string(t), -df);
+    });
+    for (auto& [rank, t] : merge_found(std::move(found), kMaxPrefixTerms)) {
       out.push_back(GroupTerm{.term = std::move(t), .penalty = kPrefixPenalty});
+    }
   }
   if (exact || !out.empty() || q.word.size() < 4 || !ascii_word(q.word)) return out;
   // A typo: the same first letter, within one edit (two from 8 letters).
   const int max_d = q.word.size() >= 8 ? 2 : 1;
-  std::vector<std::tuple<int, int64_t, std::string>> found;
-  for (std::string& t : vocab.with_prefix(q.word.substr(0, 1))) {
-    if (std::abs(static_cast<int>(t.size()) - static_cast<int>(q.word.size())) > max_d) continue;
+  std::vector<std::pair<std::string, TypoRank>> found;
+  vocab.for_each_with_prefix(q.word.substr(0, 1), [&](std::string_view t, int64_t df) {
+    if (std::abs(static_cast<int>(t.size()) - static_cast<int>(q.word.size())) > max_d) return;
     const int d = edit_distance(q.word, t, max_d);
-    if (d <= max_d) found.emplace_back(d, -vocab.df(t), std::move(t));
-  }
-  std::sort(found.begin(), found.end());
-  if (found.size() > kMaxTypoTerms) found.resize(kMaxTypoTerms);
-  for (auto& [d, df, t] : found) {
-    out.push_back(
-        GroupTerm{.term = std::move(t), .penalty = d == 1 ? kTypo1Penalty : kTypo2Penalty});
+    if (d <= max_d) found.emplace_back(std::string(t), TypoRank{d, -df});
+  });
+  for (auto& [rank, t] : merge_found(std::move(found), kMaxTypoTerms)) {
+    out.push_back(GroupTerm{.term = std::move(t),
+                            .penalty = rank.distance == 1 ? kTypo1Penalty : kTypo2Penalty});
   }
   return out;
 }
@@ -250,6 +273,18 @@ std::vector<GroupHit> eval_group(const TermIndex& index, const Group& g,
     }
   }
   std::vector<GroupHit> out;
+  if (sources.size() == 1 && sources[0].term != nullptr && g.required == sources[0].term->mask) {
+    // One word, one term (the common case): no merge needed.
+    PostingCursor& c = sources[0].cursor;
+    const float scale = sources[0].term->penalty * sources[0].term->unit / (g.cjk ? g.norm : 1);
+    out.reserve(index.df(*index.find(sources[0].term->term)));
+    for (; c.valid(); c.next()) {
+      if (!index.alive(c.slot())) continue;
+      const uint8_t w = c.weight();
+      out.push_back(GroupHit{c.slot(), std::min(sat_of(w) * scale, kMaxSat), (w & kNameBit) != 0});
+    }
+    return out;
+  }
   auto later = [&](uint32_t a, uint32_t b) {
     return sources[a].cursor.slot() > sources[b].cursor.slot();
   };
@@ -352,15 +387,20 @@ float name_bonus(const std::vector<std::string>& query, std::string_view en, std
   return factor;
 }
 
-// A union of posting lists probed in increasing slot order (a list filter).
-class ListFilter {
+// A union of posting lists (a category with its subcategories, an attribute): generated in slot
+// order, or probed with increasing slots.
+class SlotUnion {
  public:
-  ListFilter(const TermIndex& index, const std::vector<std::string>& terms) {
+  SlotUnion(const TermIndex& index, const std::vector<std::string>& terms) {
     for (const std::string& t : terms) {
-      if (std::optional<uint32_t> id = index.find(t)) cursors_.push_back(index.cursor(*id));
+      if (std::optional<uint32_t> id = index.find(t)) {
+        cursors_.push_back(index.cursor(*id));
+        size_ += index.df(*id);
+      }
     }
   }
   bool empty() const { return cursors_.empty(); }
+  size_t size() const { return size_; }  // postings, dead slots included
   bool contains(uint32_t slot) {
     bool found = false;
     for (PostingCursor& c : cursors_) {
@@ -369,18 +409,42 @@ class ListFilter {
     }
     return found;
   }
-  // The smallest slot >= `from` in any list (kNoSlot: none).
-  uint32_t next_from(uint32_t from) {
-    uint32_t best = kNoSlot;
-    for (PostingCursor& c : cursors_) {
-      c.seek(from);
-      best = std::min(best, c.slot());
+  // The next slot of the union (kNoSlot at the end); not to be mixed with contains().
+  uint32_t next() {
+    if (!started_) {
+      started_ = true;
+      for (uint32_t i = 0; i < cursors_.size(); ++i) {
+        if (cursors_[i].valid()) heap_.push_back(i);
+      }
+      std::make_heap(heap_.begin(), heap_.end(), later());
     }
-    return best;
+    if (heap_.empty()) return kNoSlot;
+    const uint32_t slot = cursors_[heap_.front()].slot();
+    while (!heap_.empty() && cursors_[heap_.front()].slot() == slot) {
+      std::pop_heap(heap_.begin(), heap_.end(), later());
+      PostingCursor& c = cursors_[heap_.back()];
+      c.next();
+      if (c.valid()) {
+        std::push_heap(heap_.begin(), heap_.end(), later());
+      } else {
+        heap_.pop_back();
+      }
+    }
+    return slot;
   }
 
  private:
+  struct Later {
+    const std::vector<PostingCursor>* cursors;
+    bool operator()(uint32_t a, uint32_t b) const {
+      return (*cursors)[a].slot() > (*cursors)[b].slot();
+    }
+  };
+  Later later() const { return Later{&cursors_}; }
   std::vector<PostingCursor> cursors_;
+  std::vector<uint32_t> heap_;
+  size_t size_ = 0;
+  bool started_ = false;
 };
 
 // A ranked hit before hydration.
@@ -453,25 +517,34 @@ void set_keys(SearchSort sort, bool has_text, int64_t price, int64_t rating, int
   }
 }
 
-// Per-query facts about merchants, computed once per merchant.
+// Per-query facts about merchants, computed once per merchant (products share their seller's).
 class MerchantFacts {
  public:
   MerchantFacts(const Data& d, const SearchQuery& q) : d_(d), q_(q) {
-    if (q.now_us != 0) now_ = local_time(q.now_us);
+    if (q.now_us != 0) {
+      now_ = local_time(q.now_us);
+      open_.assign(d.merchants.size(), -1);
+    }
+    if (q.lat && q.lon) distance_.assign(d.merchants.size(), kUnknown);
   }
+  // Open at now_us (which must have been given).
   bool open(uint32_t m) {
-    const MerchantInfo& info = d_.merchants[m];
-    return info.row.accepting && hours_open(info.row.hours, now_);
+    int8_t& open = open_[m];
+    if (open < 0) {
+      const MerchantInfo& info = d_.merchants[m];
+      open = info.row.accepting && hours_open(info.row.hours, now_) ? 1 : 0;
+    }
+    return open == 1;
   }
   // Metres from the query's point, or -1 (no point given, or the merchant has no place).
   int64_t distance(uint32_t m) {
-    if (!q_.lat || !q_.lon) return -1;
-    auto [it, inserted] = distance_.try_emplace(m, -1);
-    if (inserted) {
+    if (distance_.empty()) return -1;
+    int64_t& dist = distance_[m];
+    if (dist == kUnknown) {
       const MerchantRow& r = d_.merchants[m].row;
-      if (r.has_place) it->second = std::llround(distance_m(*q_.lat, *q_.lon, r.lat, r.lon));
+      dist = r.has_place ? std::llround(distance_m(*q_.lat, *q_.lon, r.lat, r.lon)) : -1;
     }
-    return it->second;
+    return dist;
   }
   // The filters that depend only on the merchant: open now, distance.
   bool passes(uint32_t m) {
@@ -484,11 +557,27 @@ class MerchantFacts {
   }
 
  private:
+  static constexpr int64_t kUnknown = -2;
   const Data& d_;
   const SearchQuery& q_;
   LocalTime now_;
-  std::unordered_map<uint32_t, int64_t> distance_;
+  std::vector<int8_t> open_;       // by merchant number: -1 not yet known
+  std::vector<int64_t> distance_;  // by merchant number
 };
+
+// Bonus factors of a name that holds every group (name_bonus()): at least, at most.
+constexpr float kMinNameBonus = 1.25f;
+constexpr float kMaxNameBonus = 2.25f;
+
+// The k-th largest of `values` (-infinity when there are fewer than k): candidates whose best
+// possible score is below it cannot reach the first k places, so their bonus (a phrase check on
+// their names) need not be computed.
+float kth_largest(std::vector<float> values, size_t k) {
+  if (k == 0 || values.size() < k) return -std::numeric_limits<float>::infinity();
+  std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(k - 1),
+                   values.end(), std::greater<>());
+  return values[k - 1];
+}
 
 bool price_in_range(const SearchFilters& f, int64_t price) {
   if (!f.min_price && !f.max_price) return true;
@@ -597,8 +686,10 @@ Result<SearchResult> search_products(const Data& d, const SearchQuery& q,
   const TermIndex& index = *d.product_index;
   const SearchFilters& f = q.filters;
   SearchResult result;
-  std::vector<Candidate> matches;
   const bool has_text = !parsed.empty();
+  const bool bonus = has_text && q.sort == SearchSort::kRelevance;
+  const size_t k = static_cast<size_t>(q.offset + q.limit);
+  std::vector<Candidate> matches;
   if (has_text) {
     std::optional<std::vector<Group>> groups =
         resolve(parsed, Vocab({&index}, &d.catalog_terms), q.prefix);
@@ -608,65 +699,106 @@ Result<SearchResult> search_products(const Data& d, const SearchQuery& q,
     matches = match_all(index, *groups, catalog);
   }
 
-  // List filters: category subtree, brand, merchant, attributes.
-  std::vector<ListFilter> lists;
+  // Filters on the product's own fields, then attributes through their posting lists.
+  std::vector<int64_t> categories;  // the category and those below it, sorted
   if (f.category_id) {
-    std::vector<std::string> terms;
     for (uint32_t sub : d.categories[d.category_index.at(*f.category_id)].subtree) {
-      terms.push_back(category_term(d.categories[sub].id));
+      categories.push_back(d.categories[sub].id);
     }
-    lists.emplace_back(index, terms);
+    std::sort(categories.begin(), categories.end());
   }
-  if (f.brand_id) lists.emplace_back(index, std::vector<std::string>{brand_term(*f.brand_id)});
-  if (f.merchant_id) {
-    lists.emplace_back(index, std::vector<std::string>{merchant_term(*f.merchant_id)});
-  }
+  std::optional<uint32_t> merchant;
+  if (f.merchant_id) merchant = d.merchant_number.at(*f.merchant_id);
+  std::vector<SlotUnion> attributes;
   for (const auto& [name, value] : f.attributes) {
-    lists.emplace_back(index, std::vector<std::string>{attribute_term(name, value)});
+    attributes.emplace_back(index, std::vector<std::string>{attribute_term(name, value)});
+    if (attributes.back().empty()) return result;
   }
-  for (const ListFilter& l : lists) {
-    if (l.empty()) return result;
-  }
-
   MerchantFacts facts(d, q);
-  const std::vector<std::string> phrase =
-      has_text ? phrase_tokens(q.text) : std::vector<std::string>{};
-  TopK top(static_cast<size_t>(q.offset + q.limit));
-  auto consider = [&](uint32_t slot, float score, bool name_all) {
-    for (size_t i = 0; i < lists.size(); ++i) {
-      if (!lists[i].contains(slot)) return;
-    }
+  // Called in increasing slot order (attribute lists are probed forward).
+  auto passes = [&](uint32_t slot) {
     const ProductDoc& p = d.products[slot];
-    if (!price_in_range(f, p.price)) return;
-    if (f.min_rating_x10 && p.rating_x10 < *f.min_rating_x10) return;
-    if (f.in_stock && !p.in_stock) return;
-    if (!facts.passes(p.merchant)) return;
-    ++result.total;
+    if (!categories.empty() &&
+        !std::binary_search(categories.begin(), categories.end(), p.category_id)) {
+      return false;
+    }
+    if (f.brand_id && p.brand_id != *f.brand_id) return false;
+    if (merchant && p.merchant != *merchant) return false;
+    if (!price_in_range(f, p.price)) return false;
+    if (f.min_rating_x10 && p.rating_x10 < *f.min_rating_x10) return false;
+    if (f.in_stock && !p.in_stock) return false;
+    if (!facts.passes(p.merchant)) return false;
+    for (SlotUnion& a : attributes) {
+      if (!a.contains(slot)) return false;
+    }
+    return true;
+  };
+
+  TopK top(k);
+  auto rank = [&](uint32_t slot, float score) {
+    const ProductDoc& p = d.products[slot];
     Ranked r;
     r.id = d.product_ids.id(slot);
     r.ref = slot;
+    r.score = score;
     r.price = p.price;
     r.distance = facts.distance(p.merchant);
-    if (name_all) {
-      auto [en, zh] = d.names.get(p.names);
-      score *= name_bonus(phrase, en, zh);
-    }
-    r.score = score;
     set_keys(q.sort, has_text, p.price, p.rating_x10, p.review_count, p.sales, r.distance, &r);
     top.push(r);
   };
   if (has_text) {
-    for (const Candidate& c : matches) consider(c.slot, c.score, c.name_all);
-  } else if (!lists.empty()) {
-    // The first list generates, the others probe.
-    uint32_t slot = lists[0].next_from(0);
-    while (slot != kNoSlot) {
-      if (index.alive(slot)) consider(slot, 0, false);
-      slot = lists[0].next_from(slot + 1);
+    std::vector<Candidate> passed;
+    for (const Candidate& c : matches) {
+      if (!passes(c.slot)) continue;
+      ++result.total;
+      if (bonus) {
+        passed.push_back(c);
+      } else {
+        rank(c.slot, c.score);
+      }
+    }
+    if (bonus) {
+      std::vector<float> lower(passed.size());
+      for (size_t i = 0; i < passed.size(); ++i) {
+        lower[i] = passed[i].score * (passed[i].name_all ? kMinNameBonus : 1);
+      }
+      const float bound = kth_largest(std::move(lower), k);
+      const std::vector<std::string> phrase = phrase_tokens(q.text);
+      for (const Candidate& c : passed) {
+        if (!c.name_all) {
+          if (c.score >= bound) rank(c.slot, c.score);
+          continue;
+        }
+        if (c.score * kMaxNameBonus < bound) continue;
+        auto [en, zh] = d.names.get(d.products[c.slot].names);
+        rank(c.slot, c.score * name_bonus(phrase, en, zh));
+      }
     }
   } else {
-    for (uint32_t slot = 0; slot < index.n_slots(); ++slot) {
-      if (index.alive(slot)) consider(slot, 0, false);
+    // Browsing: the narrowest list filter generates, everything else checks.
+    std::optional<SlotUnion> generator;
+    if (!categories.empty()) {
+      std::vector<std::string> terms;
+      for (int64_t id : categories) terms.push_back(category_term(id));
+      generator.emplace(index, terms);
+    }
+    auto narrower = [&](SlotUnion u) {
+      if (!generator || u.size() < generator->size()) generator.emplace(std::move(u));
+    };
+    if (f.brand_id) narrower(SlotUnion(index, {brand_term(*f.brand_id)}));
+    if (f.merchant_id) narrower(SlotUnion(index, {merchant_term(*f.merchant_id)}));
+    for (const auto& [name, value] : f.attributes) {
+      narrower(SlotUnion(index, {attribute_term(name, value)}));
+    }
+    auto take = [&](uint32_t slot) {
+      if (!index.alive(slot) || !passes(slot)) return;
+      ++result.total;
+      rank(slot, 0);
+    };
+    if (generator) {
+      for (uint32_t slot = generator->next(); slot != kNoSlot; slot = generator->next()) take(slot);
+    } else {
+      for (uint32_t slot = 0; slot < index.n_slots(); ++slot) take(slot);
     }
   }
 
@@ -700,30 +832,44 @@ Result<SearchResult> search_merchants(const Data& d, const SearchQuery& q,
   const SearchFilters& f = q.filters;
   SearchResult result;
   MerchantFacts facts(d, q);
-  TopK top(static_cast<size_t>(q.offset + q.limit));
   const bool has_text = !parsed.empty();
-  const std::vector<std::string> phrase =
-      has_text ? phrase_tokens(q.text) : std::vector<std::string>{};
-  // Matched items of the ranked merchants, referred to by Ranked::items.
-  std::vector<std::vector<std::pair<uint32_t, float>>> item_lists(1);
+  const bool bonus = has_text && q.sort == SearchSort::kRelevance;
+  const size_t k = static_cast<size_t>(q.offset + q.limit);
+  TopK top(k);
+
+  // A matching merchant: its own score and the items that complete its match.
+  struct FullItem {
+    uint32_t slot;
+    float score;  // BM25; with the name bonus once decided
+    bool named;   // every group is in the item's name
+  };
+  struct Match {
+    uint32_t number;
+    float own = 0;
+    bool own_named = false;
+    int64_t price = kNoPrice;
+    size_t items_begin = 0, items_end = 0;  // in `full`
+  };
+  std::vector<Match> matches;
+  std::vector<FullItem> full;
 
   auto passes = [&](const MerchantInfo& info, uint32_t number) {
-    if (!info.exists) return false;
+    if (!info.exists || info.slot == kNoSlot) return false;
     if (!f.merchant_kind.empty() && info.row.kind != f.merchant_kind) return false;
     if (f.min_rating_x10 && info.row.rating_x10 < *f.min_rating_x10) return false;
     return facts.passes(number);
   };
-  auto rank = [&](uint32_t number, float score, int64_t price, size_t items) {
-    const MerchantInfo& info = d.merchants[number];
-    ++result.total;
+  auto rank = [&](size_t match, float score) {
+    const Match& m = matches[match];
+    const MerchantInfo& info = d.merchants[m.number];
     Ranked r;
     r.id = info.row.id;
-    r.ref = number;
+    r.ref = m.number;
     r.score = score;
-    r.price = price;
-    r.distance = facts.distance(number);
-    r.items = items;
-    set_keys(q.sort, has_text, price, info.row.rating_x10, 0, info.row.sales, r.distance, &r);
+    r.price = m.price;
+    r.distance = facts.distance(m.number);
+    r.items = match;
+    set_keys(q.sort, has_text, m.price, info.row.rating_x10, 0, info.row.sales, r.distance, &r);
     top.push(r);
   };
 
@@ -734,109 +880,132 @@ Result<SearchResult> search_merchants(const Data& d, const SearchQuery& q,
       const uint32_t number = d.merchant_slot_number(slot);
       const MerchantInfo& info = d.merchants[number];
       if (!passes(info, number) || !price_in_range(f, info.row.min_item_price)) continue;
-      rank(number, 0, info.row.min_item_price, 0);
+      ++result.total;
+      matches.push_back(Match{.number = number, .price = info.row.min_item_price});
+      rank(matches.size() - 1, 0);
     }
   } else {
     std::optional<std::vector<Group>> groups =
         resolve(parsed, Vocab({d.merchant_index.get(), d.item_index.get()}, nullptr), q.prefix);
     if (!groups) return result;
     const uint32_t all = (1u << groups->size()) - 1;
-    struct Own {
-      uint32_t mask = 0;
-      uint32_t name_mask = 0;
-      float score = 0;
+    struct Hit {
+      uint32_t key;  // merchant number or item slot
+      uint32_t bit;
+      float score;
+      bool name;
     };
-    struct ItemMatch {
-      uint32_t mask = 0;
-      uint32_t name_mask = 0;
-      float score = 0;
-    };
-    std::unordered_map<uint32_t, Own> own;          // merchant number ->
-    std::unordered_map<uint32_t, ItemMatch> items;  // item slot ->
+    std::vector<Hit> own_hits, item_hits;
     const std::vector<CatalogSource> none;
     for (size_t g = 0; g < groups->size(); ++g) {
       const uint32_t bit = 1u << g;
       std::vector<GroupHit> mh = eval_group(*d.merchant_index, (*groups)[g], none);
       const float mw = idf(std::max<uint32_t>(d.merchant_index->n_alive(), 1), mh.size());
       for (const GroupHit& h : mh) {
-        Own& o = own[d.merchant_slot_number(h.slot)];
-        o.mask |= bit;
-        if (h.name) o.name_mask |= bit;
-        o.score += mw * h.sat;
+        own_hits.push_back(Hit{d.merchant_slot_number(h.slot), bit, mw * h.sat, h.name});
       }
       std::vector<GroupHit> ih = eval_group(*d.item_index, (*groups)[g], none);
       const float iw = idf(std::max<uint32_t>(d.item_index->n_alive(), 1), ih.size());
       for (const GroupHit& h : ih) {
         const ItemDoc& doc = d.items[h.slot];
-        if (f.in_stock && doc.sold_out) continue;
-        if (!price_in_range(f, doc.price)) continue;
-        ItemMatch& m = items[h.slot];
-        m.mask |= bit;
-        if (h.name) m.name_mask |= bit;
-        m.score += iw * h.sat;
+        if ((f.in_stock && doc.sold_out) || !price_in_range(f, doc.price)) continue;
+        item_hits.push_back(Hit{h.slot, bit, iw * h.sat, h.name});
       }
     }
-    // Items by merchant, in a fixed order.
-    struct ItemRef {
-      uint32_t merchant;
-      uint32_t slot;
-      ItemMatch match;
+    // Per merchant and per item: the groups matched, their scores, the groups in the name.
+    struct Agg {
+      uint32_t key;
+      uint32_t mask = 0, name_mask = 0;
+      float score = 0;
     };
-    std::vector<ItemRef> by_merchant;
-    by_merchant.reserve(items.size());
-    for (const auto& [slot, m] : items)
-      by_merchant.push_back(ItemRef{d.items[slot].merchant, slot, m});
-    std::sort(by_merchant.begin(), by_merchant.end(), [](const ItemRef& a, const ItemRef& b) {
-      return a.merchant != b.merchant ? a.merchant < b.merchant : a.slot < b.slot;
-    });
-    std::vector<uint32_t> numbers;
-    for (const auto& [number, o] : own) numbers.push_back(number);
-    for (const ItemRef& r : by_merchant) numbers.push_back(r.merchant);
-    std::sort(numbers.begin(), numbers.end());
-    numbers.erase(std::unique(numbers.begin(), numbers.end()), numbers.end());
-    size_t at = 0;  // position in by_merchant
-    for (uint32_t number : numbers) {
-      const size_t first = at;
-      while (at < by_merchant.size() && by_merchant[at].merchant == number) ++at;
-      const MerchantInfo& info = d.merchants[number];
-      if (info.slot == kNoSlot || !passes(info, number)) continue;
-      Own o;
-      if (auto it = own.find(number); it != own.end()) o = it->second;
-      // Items count when they hold every group the merchant's own text lacks.
-      std::vector<std::pair<uint32_t, float>> full;
-      int64_t price = kNoPrice;
-      for (size_t i = first; i < at; ++i) {
-        const ItemMatch& m = by_merchant[i].match;
-        if ((m.mask | o.mask) != all) continue;
-        const uint32_t slot = by_merchant[i].slot;
-        float score = m.score;
-        if (m.name_mask == all) {
-          auto [en, zh] = d.names.get(d.items[slot].names);
-          score *= name_bonus(phrase, en, zh);
-        }
-        full.emplace_back(slot, score);
-        const int64_t p = d.items[slot].price;
-        if (price == kNoPrice || p < price) price = p;
-      }
-      if (o.mask != all && full.empty()) continue;
-      if (full.empty()) {
-        price = info.row.min_item_price;
-        if (!price_in_range(f, price)) continue;
-      }
-      float score = o.score;
-      if (o.mask == all && o.name_mask == all) {
-        score *= name_bonus(phrase, info.row.name_en, info.row.name_zh);
-      }
-      std::sort(full.begin(), full.end(), [&](const auto& a, const auto& b) {
-        if (a.second != b.second) return a.second > b.second;
-        return d.item_ids.id(a.first) < d.item_ids.id(b.first);
+    auto aggregate = [](std::vector<Hit>& hits) {
+      std::sort(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) {
+        return a.key != b.key ? a.key < b.key : a.bit < b.bit;
       });
-      if (!full.empty()) score += kItemShare * full[0].second;
-      if (full.size() > static_cast<size_t>(kSearchMaxMatchedItems)) {
-        full.resize(kSearchMaxMatchedItems);
+      std::vector<Agg> out;
+      for (const Hit& h : hits) {
+        if (out.empty() || out.back().key != h.key) out.push_back(Agg{h.key});
+        out.back().mask |= h.bit;
+        if (h.name) out.back().name_mask |= h.bit;
+        out.back().score += h.score;
       }
-      item_lists.push_back(std::move(full));
-      rank(number, score, price, item_lists.size() - 1);
+      return out;
+    };
+    const std::vector<Agg> own = aggregate(own_hits);
+    std::vector<Agg> items = aggregate(item_hits);
+    // Items grouped by merchant, in slot order within one.
+    std::stable_sort(items.begin(), items.end(), [&](const Agg& a, const Agg& b) {
+      return d.items[a.key].merchant < d.items[b.key].merchant;
+    });
+    size_t oi = 0, ii = 0;
+    while (oi < own.size() || ii < items.size()) {
+      const uint32_t number =
+          std::min(oi < own.size() ? own[oi].key : kNoSlot,
+                   ii < items.size() ? d.items[items[ii].key].merchant : kNoSlot);
+      Agg o{number};
+      if (oi < own.size() && own[oi].key == number) o = own[oi++];
+      const size_t first = ii;
+      while (ii < items.size() && d.items[items[ii].key].merchant == number) ++ii;
+      const MerchantInfo& info = d.merchants[number];
+      if (!passes(info, number)) continue;
+      // Items count when they hold every group the merchant's own text lacks.
+      Match m{.number = number, .own = o.score, .own_named = o.mask == all && o.name_mask == all};
+      m.items_begin = full.size();
+      for (size_t i = first; i < ii; ++i) {
+        if ((items[i].mask | o.mask) != all) continue;
+        full.push_back(FullItem{items[i].key, items[i].score, items[i].name_mask == all});
+        const int64_t price = d.items[items[i].key].price;
+        if (m.price == kNoPrice || price < m.price) m.price = price;
+      }
+      m.items_end = full.size();
+      if (o.mask != all && m.items_end == m.items_begin) continue;
+      if (m.items_end == m.items_begin) {
+        m.price = info.row.min_item_price;
+        if (!price_in_range(f, m.price)) continue;
+      }
+      ++result.total;
+      matches.push_back(m);
+    }
+    // Scores: own + kItemShare x the best item, with name bonuses under the relevance sort
+    // (decided only where they can reach the first k places, as for products).
+    auto best_item = [&](const Match& m, float named_factor) {
+      float best = 0;
+      for (size_t i = m.items_begin; i < m.items_end; ++i) {
+        best = std::max(best, full[i].score * (full[i].named ? named_factor : 1));
+      }
+      return best;
+    };
+    float bound = -std::numeric_limits<float>::infinity();
+    if (bonus) {
+      std::vector<float> lower(matches.size());
+      for (size_t i = 0; i < matches.size(); ++i) {
+        const Match& m = matches[i];
+        lower[i] =
+            m.own * (m.own_named ? kMinNameBonus : 1) + kItemShare * best_item(m, kMinNameBonus);
+      }
+      bound = kth_largest(std::move(lower), k);
+    }
+    const std::vector<std::string> phrase = phrase_tokens(q.text);
+    for (size_t i = 0; i < matches.size(); ++i) {
+      Match& m = matches[i];
+      if (!bonus) {
+        rank(i, m.own + kItemShare * best_item(m, 1));
+        continue;
+      }
+      const float upper =
+          m.own * (m.own_named ? kMaxNameBonus : 1) + kItemShare * best_item(m, kMaxNameBonus);
+      if (upper < bound) continue;
+      for (size_t j = m.items_begin; j < m.items_end; ++j) {
+        if (!full[j].named) continue;
+        auto [en, zh] = d.names.get(d.items[full[j].slot].names);
+        full[j].score *= name_bonus(phrase, en, zh);
+      }
+      float own = m.own;
+      if (m.own_named) {
+        const MerchantRow& row = d.merchants[m.number].row;
+        own *= name_bonus(phrase, row.name_en, row.name_zh);
+      }
+      rank(i, own + kItemShare * best_item(m, 1));
     }
   }
 
@@ -855,15 +1024,25 @@ Result<SearchResult> search_merchants(const Data& d, const SearchQuery& q,
     fill_merchant(info, &hit);
     if (r.distance >= 0) hit.distance_m = r.distance;
     if (q.now_us != 0) hit.open_now = facts.open(r.ref);
-    for (const auto& [slot, score] : item_lists[r.items]) {
-      const ItemDoc& doc = d.items[slot];
+    const Match& m = matches[r.items];
+    std::vector<FullItem> mine(full.begin() + static_cast<std::ptrdiff_t>(m.items_begin),
+                               full.begin() + static_cast<std::ptrdiff_t>(m.items_end));
+    std::sort(mine.begin(), mine.end(), [&](const FullItem& a, const FullItem& b) {
+      if (a.score != b.score) return a.score > b.score;
+      return d.item_ids.id(a.slot) < d.item_ids.id(b.slot);
+    });
+    if (mine.size() > static_cast<size_t>(kSearchMaxMatchedItems)) {
+      mine.resize(kSearchMaxMatchedItems);
+    }
+    for (const FullItem& item : mine) {
+      const ItemDoc& doc = d.items[item.slot];
       auto [en, zh] = d.names.get(doc.names);
-      hit.matched_items.push_back(MatchedItem{.id = d.item_ids.id(slot),
+      hit.matched_items.push_back(MatchedItem{.id = d.item_ids.id(item.slot),
                                               .name_en = std::string(en),
                                               .name_zh = std::string(zh),
                                               .price = doc.price,
                                               .sold_out = doc.sold_out,
-                                              .score = score});
+                                              .score = item.score});
     }
     result.hits.push_back(std::move(hit));
   }

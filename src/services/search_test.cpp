@@ -434,19 +434,29 @@ TEST_P(SearchTest, SortsAndDeterministicTies) {
 }
 
 TEST_P(SearchTest, PagesConcatenateToTheWholeList) {
-  for (SearchSort sort : {SearchSort::kRelevance, SearchSort::kPriceAsc, SearchSort::kRating}) {
-    SearchQuery q{.text = "", .sort = sort, .limit = 100};
-    SearchResult all = run(q);
-    std::vector<int64_t> paged;
-    for (int offset = 0; offset < 14; offset += 3) {
-      q.limit = 3;
-      q.offset = offset;
-      SearchResult page = run(q);
-      EXPECT_EQ(page.total, all.total);
-      for (const SearchHit& h : page.hits) paged.push_back(h.id);
+  // Small pages also exercise the bound under which name bonuses are skipped: the first k must
+  // be the same as in the whole list.
+  int checked = 0;
+  for (SearchKind kind : {SearchKind::kProducts, SearchKind::kMerchants}) {
+    for (const char* text : {"", "tea", "milk", "奶", "latte", "cafe"}) {
+      for (SearchSort sort : {SearchSort::kRelevance, SearchSort::kPriceAsc, SearchSort::kRating}) {
+        SearchQuery q{.text = text, .kind = kind, .sort = sort, .limit = 100};
+        SearchResult all = run(q);
+        std::vector<int64_t> paged;
+        for (int offset = 0; offset < 14; offset += 2) {
+          q.limit = 2;
+          q.offset = offset;
+          SearchResult page = run(q);
+          EXPECT_EQ(page.total, all.total);
+          for (const SearchHit& h : page.hits) paged.push_back(h.id);
+        }
+        EXPECT_EQ(paged, ids(all))
+            << text << " " << search_sort_name(sort) << " " << search_kind_name(kind);
+        checked += all.total > 2;
+      }
     }
-    EXPECT_EQ(paged, ids(all)) << search_sort_name(sort);
   }
+  EXPECT_GT(checked, 20);
   SearchQuery q{.text = "tea", .limit = 2, .offset = 100};
   SearchResult past = run(q);
   EXPECT_TRUE(past.hits.empty());
