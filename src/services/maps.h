@@ -1,11 +1,12 @@
 // The maps service: nearby places, geocoding of saved and named places, routes for walking,
 // cycling and driving, delivery ETAs and ride quotes.
 //
-// A Maps object holds the current MapSnapshot, the road graph (road_graph.h) and the places
-// index (maps_index.h) read from the database in one read transaction. Queries take the
-// snapshot once and use it to the end, so refresh(), which loads a new snapshot and swaps it in
-// atomically, never mixes an old graph with new places inside one call. Loading 100,000 road
-// nodes and 100,000 places takes about a second (docs/ecosystem/maps.md).
+// A Maps object holds the current MapSnapshot: the road graph (road_graph.h) and the places
+// index (maps_index.h), each read in one read transaction (the two side by side, on two
+// threads). Queries take the snapshot once and use it to the end, so refresh(), which loads a
+// new snapshot and swaps it in atomically, never mixes an old graph with new places inside one
+// call. Loading 100,000 road nodes and 100,000 places takes about a second or less
+// (docs/ecosystem/maps.md).
 //
 // Rules: places are public (any actor); saved addresses are the acting user's own: geocoding
 // reads only addresses with user_id = actor.user_id (whatever the role), and a route from or to
@@ -126,7 +127,8 @@ inline constexpr double kDetourFactor = 1.4;
 
 class Maps {
  public:
-  // Reads the road network and the places from `db` (one read transaction) and builds them.
+  // Reads the road network and the places from `db` (a read transaction each, side by side)
+  // and builds them. Errors: the store's and the builders' (InvalidArgument for bad rows).
   static Result<std::unique_ptr<Maps>> load(Db& db, const Clock& clock,
                                             const RoadGraphOptions& graph_options = {});
   // Reads and builds a new snapshot, then swaps it in; queries running meanwhile finish on the

@@ -18,7 +18,7 @@
 // a word starting with it, or contains it (ASCII case-insensitive; Chinese by characters, UTF-8
 // substrings being character-aligned). Better matches first; within a kind of match the closest
 // first when a reference point is given, else the best rated (then most reviewed); then by id.
-// One pass of a Boyer-Moore-Horspool search over all names (about 4 MB for 100,000 places).
+// One pass of a substring search (glibc memmem) over all names (about 4 MB for 100,000 places).
 //
 // Memory: about 160 bytes per place plus its names twice (as given and lowered) and 6 bytes
 // per opening-hours row (docs/ecosystem/maps.md has measured figures).

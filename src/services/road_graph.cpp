@@ -49,33 +49,32 @@ double real_of(const Value& v) {
   return v.type() == Value::Type::kInt64 ? static_cast<double>(v.int64()) : v.real();
 }
 
-// Times from `src` to every node (UINT32_MAX: unreachable or beyond 49 days) by plain Dijkstra
-// over a CSR whose arcs `arc(k)` yields as {node, time_ms} (kNoTime: closed).
+// Times from `src` to every node by plain Dijkstra over a CSR whose arc(k) yields {node,
+// time_ms} (kNoTime: closed), into `dist` (kNoTime: unreachable, or beyond 2^32 ms). Heap
+// entries pack (time << 32 | node) into one integer, so the heap compares and moves 8 bytes;
+// `dist` and `heap` are the caller's, reused across runs.
 template <typename ArcAt>
 void dijkstra_all(std::span<const uint32_t> begin, ArcAt&& arc, uint32_t src,
-                  std::vector<uint32_t>* out) {
-  const size_t n = begin.size() - 1;
-  std::vector<uint64_t> dist(n, std::numeric_limits<uint64_t>::max());
-  using Entry = std::pair<uint64_t, uint32_t>;
-  std::vector<Entry> heap;
-  dist[src] = 0;
-  heap.push_back({0, src});
-  while (!heap.empty()) {
-    std::pop_heap(heap.begin(), heap.end(), std::greater<>());
-    auto [d, u] = heap.back();
-    heap.pop_back();
-    if (d != dist[u]) continue;
+                  std::vector<uint32_t>* dist, std::vector<uint64_t>* heap) {
+  dist->assign(begin.size() - 1, kNoTime);
+  heap->clear();
+  (*dist)[src] = 0;
+  heap->push_back(src);
+  while (!heap->empty()) {
+    std::pop_heap(heap->begin(), heap->end(), std::greater<>());
+    const uint64_t key = heap->back();
+    heap->pop_back();
+    const uint32_t d = static_cast<uint32_t>(key >> 32), u = static_cast<uint32_t>(key);
+    if (d != (*dist)[u]) continue;
     for (uint32_t k = begin[u]; k < begin[u + 1]; ++k) {
       auto [v, t] = arc(k);
-      if (t == kNoTime || d + t >= dist[v]) continue;
-      dist[v] = d + t;
-      heap.push_back({dist[v], v});
-      std::push_heap(heap.begin(), heap.end(), std::greater<>());
+      if (t == kNoTime) continue;
+      const uint64_t nd = static_cast<uint64_t>(d) + t;
+      if (nd >= (*dist)[v]) continue;
+      (*dist)[v] = static_cast<uint32_t>(nd);
+      heap->push_back(nd << 32 | v);
+      std::push_heap(heap->begin(), heap->end(), std::greater<>());
     }
-  }
-  out->resize(n);
-  for (size_t v = 0; v < n; ++v) {
-    (*out)[v] = dist[v] >= kNoTime ? kNoTime : static_cast<uint32_t>(dist[v]);
   }
 }
 
@@ -264,6 +263,18 @@ Result<std::shared_ptr<const RoadGraph>> RoadGraph::build(std::span<const RoadNo
       return InvalidArgumentError("road_nodes {}: duplicate id", g->id_to_index_[i].first);
     }
   }
+  if (n > 0) {
+    const int64_t lo = g->id_to_index_.front().first, hi = g->id_to_index_.back().first;
+    // Subtract as unsigned: the span of any two int64 ids fits in a uint64.
+    const uint64_t span = static_cast<uint64_t>(hi) - static_cast<uint64_t>(lo);
+    if (span < 4 * static_cast<uint64_t>(n) + 1024) {
+      g->id_base_ = lo;
+      g->id_table_.assign(span + 1, kNoArc);
+      for (const auto& [id, i] : g->id_to_index_) {
+        g->id_table_[static_cast<uint64_t>(id) - static_cast<uint64_t>(lo)] = i;
+      }
+    }
+  }
 
   // Edges: checked, names shared, both directions as arcs where some mode may use them.
   struct Pending {
@@ -447,10 +458,23 @@ void RoadGraph::compute_landmarks(TravelMode mode, int count) {
   }
   auto backward = [&](uint32_t k) { return std::pair<uint32_t, uint32_t>{in_tail[k], in_time[k]}; };
 
-  // Landmarks: in each of `count` sectors around the centre, the reachable node farthest from
-  // it. Far landmarks behind the target or the start give the tightest bounds.
-  std::vector<uint32_t> dist;
-  dijkstra_all(arc_begin_, forward, centre, &dist);
+  // Landmarks: in each of `count` sectors around the centre, the node reachable from it that
+  // lies farthest from it. Far landmarks behind the target or the start give the tightest
+  // bounds; reachability (a breadth-first search) keeps them out of islands.
+  std::vector<uint8_t> reached(n, 0);
+  {
+    std::vector<uint32_t> queue = {centre};
+    reached[centre] = 1;
+    for (size_t q = 0; q < queue.size(); ++q) {
+      const uint32_t u = queue[q];
+      for (uint32_t k = arc_begin_[u]; k < arc_begin_[u + 1]; ++k) {
+        const Arc& a = arcs_[k];
+        if (a.time_ms[m] == kNoTime || reached[a.head]) continue;
+        reached[a.head] = 1;
+        queue.push_back(a.head);
+      }
+    }
+  }
   const EarthPoint c = node_xyz_[centre];
   const double norm = std::sqrt(c.x * c.x + c.y * c.y + c.z * c.z);
   const EarthPoint up{c.x / norm, c.y / norm, c.z / norm};
@@ -464,7 +488,7 @@ void RoadGraph::compute_landmarks(TravelMode mode, int count) {
   std::vector<int64_t> best(count, -1);
   std::vector<double> best_r2(count, 0);
   for (uint32_t v = 0; v < n; ++v) {
-    if (dist[v] == kNoTime || (node_flags_[v] & bit) == 0) continue;
+    if (!reached[v]) continue;
     const EarthPoint d{node_xyz_[v].x - c.x, node_xyz_[v].y - c.y, node_xyz_[v].z - c.z};
     const double e = d.x * east.x + d.y * east.y + d.z * east.z;
     const double nn = d.x * north.x + d.y * north.y + d.z * north.z;
@@ -479,13 +503,15 @@ void RoadGraph::compute_landmarks(TravelMode mode, int count) {
   }
   lm_from_[m].assign(n * count, kNoTime);
   if (mode != TravelMode::kWalk) lm_to_[m].assign(n * count, kNoTime);
+  std::vector<uint32_t> dist;
+  std::vector<uint64_t> heap;
   for (int l = 0; l < count; ++l) {
     if (best[l] < 0) continue;  // an empty sector: its slot stays unknown and is skipped
     const uint32_t landmark = static_cast<uint32_t>(best[l]);
-    dijkstra_all(arc_begin_, forward, landmark, &dist);
+    dijkstra_all(arc_begin_, forward, landmark, &dist, &heap);
     for (size_t v = 0; v < n; ++v) lm_from_[m][v * count + l] = dist[v];
     if (mode == TravelMode::kWalk) continue;
-    dijkstra_all(in_begin, backward, landmark, &dist);
+    dijkstra_all(in_begin, backward, landmark, &dist, &heap);
     for (size_t v = 0; v < n; ++v) lm_to_[m][v * count + l] = dist[v];
   }
 }
@@ -538,7 +564,8 @@ size_t RoadGraph::memory_bytes() const {
            node_xyz_.capacity() * sizeof(EarthPoint) + node_flags_.capacity() +
            arc_begin_.capacity() * sizeof(uint32_t) + arcs_.capacity() * sizeof(Arc) +
            edges_.capacity() * sizeof(Edge) +
-           id_to_index_.capacity() * sizeof(std::pair<int64_t, uint32_t>) + grid_.memory_bytes();
+           id_to_index_.capacity() * sizeof(std::pair<int64_t, uint32_t>) +
+           id_table_.capacity() * sizeof(uint32_t) + grid_.memory_bytes();
   for (int m = 0; m < kTravelModes; ++m) {
     bytes += (lm_from_[m].capacity() + lm_to_[m].capacity()) * sizeof(uint32_t);
   }
@@ -549,6 +576,11 @@ size_t RoadGraph::memory_bytes() const {
 }
 
 std::optional<uint32_t> RoadGraph::index_of(int64_t node_id) const {
+  if (!id_table_.empty()) {
+    const uint64_t offset = static_cast<uint64_t>(node_id) - static_cast<uint64_t>(id_base_);
+    if (offset >= id_table_.size() || id_table_[offset] == kNoArc) return std::nullopt;
+    return id_table_[offset];
+  }
   auto it = std::lower_bound(id_to_index_.begin(), id_to_index_.end(),
                              std::pair<int64_t, uint32_t>{node_id, 0});
   if (it == id_to_index_.end() || it->first != node_id) return std::nullopt;

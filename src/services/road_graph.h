@@ -252,7 +252,11 @@ class RoadGraph {
   std::vector<std::string> names_en_;  // distinct (name_en, name_zh) pairs; edges index them
   std::vector<std::string> names_zh_;
   std::vector<std::pair<int64_t, uint32_t>> id_to_index_;  // sorted by id
-  double ms_per_chord_m_[kTravelModes] = {0, 0, 0};        // the heuristic's factor per mode
+  // When ids are dense (the usual case): id_table_[id - id_base_] = index (UINT32_MAX: none),
+  // a lookup without a search.
+  int64_t id_base_ = 0;
+  std::vector<uint32_t> id_table_;
+  double ms_per_chord_m_[kTravelModes] = {0, 0, 0};  // the heuristic's factor per mode
   // Landmark times in ms, node-major: lm_from_[m][v * landmarks_ + l] = time(L_l, v) and
   // lm_to_[m][...] = time(v, L_l) for mode m (UINT32_MAX: unreachable). Walking's network is
   // symmetric, so its lm_to_ is empty and lm_from_ serves both.
