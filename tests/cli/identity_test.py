@@ -276,7 +276,8 @@ class Defaults(unittest.TestCase):
         r = run("keys", "create", "--file", f, "--user", "alice", "--role", "merchant", "--max-concurrent", "3")
         self.assertEqual(r.returncode, 0, r.stderr)
         key = r.stdout.strip()
-        self.assertIn(hashlib.sha256(key.encode()).hexdigest() + " alice merchant 3", open(f).read())
+        with open(f) as text:
+            self.assertIn(hashlib.sha256(key.encode()).hexdigest() + " alice merchant 3", text.read())
         r = run("keys", "list", "--file", f, "--json")
         self.assertEqual(json.loads(r.stdout)[0]["user"], "alice")
         r = run("keys", "list", env={"QWL_KEYS_FILE": f})
