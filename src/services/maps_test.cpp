@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "services/city_time.h"
+#include "services/maps_adapters.h"
 #include "services/services_testing.h"
 
 namespace qwl::services {
@@ -489,6 +490,43 @@ TEST_P(MapsTest, RideQuotesDriveTheNetwork) {
   ASSERT_TRUE(direct.ok());
   EXPECT_EQ(direct->distance_m, 800);
   EXPECT_EQ(direct->duration_s, 101);
+}
+
+TEST_P(MapsTest, PlugsIntoOrdersAndRides) {
+  // The orders service's estimator: the grocer (node 101) to alice's home (node 103) is 800 m
+  // of cycling, 192 s, plus the courier's two minutes at the door.
+  RoadDeliveryEstimator estimator(*maps_);
+  const DeliveryQuery home{.merchant_id = merchant_,
+                           .from_lat = 30.26,
+                           .from_lon = 120.17,
+                           .from_node = 101,
+                           .to_lat = 30.26,
+                           .to_lon = 120.174};
+  auto e = estimator.estimate(home);
+  ASSERT_TRUE(e.ok()) << e.status().to_string();
+  EXPECT_EQ(e->distance_m, 800);
+  EXPECT_EQ(e->travel_s, 192 + 120);
+  // No cycling route to the island: the straight-line estimate, not a refused order.
+  DeliveryQuery island = home;
+  island.to_lat = 30.26;
+  island.to_lon = 120.40;
+  auto fallback = estimator.estimate(island);
+  ASSERT_TRUE(fallback.ok()) << fallback.status().to_string();
+  auto straight = StraightLineEstimator().estimate(island);
+  ASSERT_TRUE(straight.ok());
+  EXPECT_EQ(fallback->distance_m, straight->distance_m);
+  EXPECT_EQ(fallback->travel_s, straight->travel_s);
+  island.to_lat = 95;
+  EXPECT_EQ(estimator.estimate(island).status().code(), StatusCode::kInvalidArgument);
+
+  // The rides service's quoter: alice's home to her office by car, 800 m in 101 s.
+  RouteQuoter quoter = road_route_quoter(*maps_);
+  auto drive = quoter(GeoPosition{30.26, 120.174}, GeoPosition{30.264, 120.174});
+  ASSERT_TRUE(drive.ok()) << drive.status().to_string();
+  EXPECT_EQ(drive->distance_m, 800);
+  EXPECT_EQ(drive->duration_s, 101);
+  EXPECT_EQ(quoter(GeoPosition{30.26, 120.174}, GeoPosition{30.26, 120.40}).status().code(),
+            StatusCode::kNotFound);
 }
 
 TEST_P(MapsTest, RefreshSwapsTheSnapshotWhileQueriesRun) {

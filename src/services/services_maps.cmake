@@ -4,7 +4,8 @@ list(APPEND QWL_SERVICES_SOURCES
      ${CMAKE_CURRENT_LIST_DIR}/geo.cpp
      ${CMAKE_CURRENT_LIST_DIR}/road_graph.cpp
      ${CMAKE_CURRENT_LIST_DIR}/maps_index.cpp
-     ${CMAKE_CURRENT_LIST_DIR}/maps.cpp)
+     ${CMAKE_CURRENT_LIST_DIR}/maps.cpp
+     ${CMAKE_CURRENT_LIST_DIR}/maps_adapters.cpp)
 
 qwl_test(services_maps_tests LABEL services
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/geo_test.cpp
