@@ -39,11 +39,15 @@ constexpr FieldSpec kCategoryZh{2.0f, 3, false, true};
 constexpr FieldSpec kKindLabels{2.0f, 6, false, true};  // merchants: cafe -> "cafe coffee 咖啡 ..."
 constexpr FieldSpec kCuisine{2.0f, 2, false, true};
 
-// A posting's weight: a BM25 saturation level 1..15 (0 would read as absent) and the name bit.
-uint8_t quantize(float sat, bool name) {
-  int level = static_cast<int>(std::lround(sat / kMaxSat * 15));
-  level = std::clamp(level, 1, 15);
-  return static_cast<uint8_t>(level | (name ? kNameBit : 0));
+// A posting's weight (search_internal.h kNameBit).
+uint8_t quantize(float sat, bool name, bool start) {
+  int level = static_cast<int>(std::lround(sat / kMaxSat * kSatLevels));
+  level = std::clamp(level, 1, kSatLevels);
+  return static_cast<uint8_t>(level | (name ? kNameBit : 0) | (start ? kStartBit : 0));
+}
+
+uint8_t clamp_len(int n) {
+  return static_cast<uint8_t>(std::min(n, 255));
 }
 
 // Words that describe a merchant's kind in both languages, indexed with the merchant.
@@ -73,20 +77,23 @@ class DocTerms {
     terms_.clear();
     hash_ = kFnvBasis;
   }
-  void add_field(std::string_view text, const FieldSpec& spec) {
+  // Returns the field's length (text_segment.h for_each_index_term).
+  int add_field(std::string_view text, const FieldSpec& spec) {
     hash_ = fnv1a(hash_, text);
-    if (text.empty()) return;
+    if (text.empty()) return 0;
     const size_t first = terms_.size();
-    const int length = for_each_index_term(text, spec.unigrams, &scratch_, [&](std::string term) {
-      terms_.push_back(Entry{std::move(term), 1, spec.name});
-    });
+    const int length =
+        for_each_index_term(text, spec.unigrams, &scratch_, [&](std::string term, bool start) {
+          terms_.push_back(Entry{std::move(term), 1, spec.name, spec.name && start});
+        });
     const float norm = 1 - kB + kB * static_cast<float>(length) / spec.ref_len;
     for (size_t i = first; i < terms_.size(); ++i) terms_[i].wtf = spec.weight / norm;
+    return length;
   }
   // A term that only filters (category, brand, attribute): weight 1, never a name.
   void add_filter(std::string term) {
     hash_ = fnv1a(hash_, term);
-    terms_.push_back(Entry{std::move(term), 0, false});
+    terms_.push_back(Entry{std::move(term), 0, false, false});
   }
   // Merges repeated terms and calls sink(term, weight) once per term, in byte order.
   template <typename Sink>
@@ -95,23 +102,29 @@ class DocTerms {
               [](const Entry& a, const Entry& b) { return a.term < b.term; });
     for (size_t i = 0; i < terms_.size();) {
       float wtf = 0;
-      bool name = false;
+      bool name = false, start = false;
       size_t j = i;
       for (; j < terms_.size() && terms_[j].term == terms_[i].term; ++j) {
         wtf += terms_[j].wtf;
         name |= terms_[j].name;
+        start |= terms_[j].start;
       }
-      sink(terms_[i].term, wtf > 0 ? quantize(saturate(wtf), name) : uint8_t{1});
+      sink(terms_[i].term, wtf > 0 ? quantize(saturate(wtf), name, start) : uint8_t{1});
       i = j;
     }
   }
   uint64_t hash() const { return hash_; }
+
+  // The lengths of the document's names, recorded by the *_terms() functions.
+  uint8_t name_len_en = 0;
+  uint8_t name_len_zh = 0;
 
  private:
   struct Entry {
     std::string term;
     float wtf;
     bool name;
+    bool start;
   };
   std::vector<Entry> terms_;
   std::vector<TextToken> scratch_;
@@ -146,8 +159,8 @@ struct ItemRow {
 };
 void product_terms(const ProductRow& p, DocTerms* d) {
   d->clear();
-  d->add_field(p.name_en, kNameEn);
-  d->add_field(p.name_zh, kNameZh);
+  d->name_len_en = clamp_len(d->add_field(p.name_en, kNameEn));
+  d->name_len_zh = clamp_len(d->add_field(p.name_zh, kNameZh));
   d->add_field(p.description_en, kDescEn);
   d->add_field(p.description_zh, kDescZh);
   std::string variants_en, variants_zh, values;
@@ -167,8 +180,8 @@ void product_terms(const ProductRow& p, DocTerms* d) {
 
 void item_terms(const ItemRow& i, DocTerms* d) {
   d->clear();
-  d->add_field(i.name_en, kNameEn);
-  d->add_field(i.name_zh, kNameZh);
+  d->name_len_en = clamp_len(d->add_field(i.name_en, kNameEn));
+  d->name_len_zh = clamp_len(d->add_field(i.name_zh, kNameZh));
   d->add_field(i.category_en, kCategoryEn);
   d->add_field(i.category_zh, kCategoryZh);
   d->add_field(i.description_en, kDescEn);
@@ -177,8 +190,8 @@ void item_terms(const ItemRow& i, DocTerms* d) {
 
 void merchant_terms(const MerchantRow& m, DocTerms* d) {
   d->clear();
-  d->add_field(m.name_en, kNameEn);
-  d->add_field(m.name_zh, kNameZh);
+  d->name_len_en = clamp_len(d->add_field(m.name_en, kNameEn));
+  d->name_len_zh = clamp_len(d->add_field(m.name_zh, kNameZh));
   d->add_field(kind_labels(m.kind), kKindLabels);
   d->add_field(m.cuisine, kCuisine);
   d->add_field(m.description_en, kDescEn);
@@ -189,7 +202,8 @@ std::vector<std::string> sorted_terms(std::string_view a, std::string_view b) {
   std::vector<std::string> out;
   std::vector<TextToken> scratch;
   for (std::string_view text : {a, b}) {
-    for_each_index_term(text, true, &scratch, [&](std::string t) { out.push_back(std::move(t)); });
+    for_each_index_term(text, true, &scratch,
+                        [&](std::string t, bool) { out.push_back(std::move(t)); });
   }
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
@@ -345,7 +359,8 @@ void attach_product_parts(const Rows& variants, const Rows& attributes,
   for (ProductRow& p : *products) std::sort(p.attributes.begin(), p.attributes.end());
 }
 
-ProductDoc product_doc(const ProductRow& p, uint32_t merchant, uint64_t names, uint64_t hash) {
+ProductDoc product_doc(const ProductRow& p, uint32_t merchant, uint64_t names,
+                       const DocTerms& terms) {
   ProductDoc d;
   for (const VariantRow& v : p.variants) {
     if (d.price == kNoPrice || v.price < d.price) d.price = v.price;
@@ -355,20 +370,24 @@ ProductDoc product_doc(const ProductRow& p, uint32_t merchant, uint64_t names, u
   d.category_id = p.category_id;
   d.brand_id = p.brand_id;
   d.names = names;
-  d.text_hash = hash;
+  d.text_hash = terms.hash();
+  d.name_len_en = terms.name_len_en;
+  d.name_len_zh = terms.name_len_zh;
   d.merchant = merchant;
   d.review_count = static_cast<int32_t>(std::min<int64_t>(p.review_count, INT32_MAX));
   d.rating_x10 = static_cast<uint8_t>(std::clamp<int64_t>(p.rating_x10, 0, 50));
   return d;
 }
 
-ItemDoc item_doc(const ItemRow& i, uint32_t merchant, uint64_t names, uint64_t hash) {
+ItemDoc item_doc(const ItemRow& i, uint32_t merchant, uint64_t names, const DocTerms& terms) {
   return ItemDoc{.price = i.price,
                  .sales = i.sales,
                  .names = names,
-                 .text_hash = hash,
+                 .text_hash = terms.hash(),
                  .merchant = merchant,
-                 .sold_out = i.sold_out};
+                 .sold_out = i.sold_out,
+                 .name_len_en = terms.name_len_en,
+                 .name_len_zh = terms.name_len_zh};
 }
 
 // Reads the change log's position, and the ids present just below it (for gaps: ids that a
@@ -424,6 +443,8 @@ Status load_all(Tx& tx, const SearchIndexOptions& options, int64_t now_us, Data*
       d->merchant_of_slot.push_back(number);
       terms.emit([&](const std::string& t, uint8_t w) { merchant_builder.add(t, info.slot, w); });
       info.text_hash = terms.hash();
+      info.name_len_en = terms.name_len_en;
+      info.name_len_zh = terms.name_len_zh;
       info.exists = true;
       if (m.poi_id != 0) d->poi_merchant[m.poi_id] = number;
       info.row = std::move(m);
@@ -447,8 +468,8 @@ Status load_all(Tx& tx, const SearchIndexOptions& options, int64_t now_us, Data*
       const uint32_t slot = item_builder.add_doc();
       terms.emit([&](const std::string& t, uint8_t w) { item_builder.add(t, slot, w); });
       d->item_ids.push(i.id);
-      d->items.push_back(item_doc(i, d->merchant_for(i.merchant_id),
-                                  d->names.add(i.name_en, i.name_zh), terms.hash()));
+      d->items.push_back(
+          item_doc(i, d->merchant_for(i.merchant_id), d->names.add(i.name_en, i.name_zh), terms));
       after = i.id;
     }
     if (static_cast<int64_t>(rows.size()) < options.build_page) break;
@@ -485,7 +506,7 @@ Status load_all(Tx& tx, const SearchIndexOptions& options, int64_t now_us, Data*
       terms.emit([&](const std::string& t, uint8_t w) { product_builder.add(t, slot, w); });
       d->product_ids.push(p.id);
       d->products.push_back(product_doc(p, d->merchant_for(p.merchant_id),
-                                        d->names.add(p.name_en, p.name_zh), terms.hash()));
+                                        d->names.add(p.name_en, p.name_zh), terms));
     }
     after = hi;
     if (static_cast<int64_t>(page.size()) < options.build_page) break;
@@ -674,6 +695,8 @@ void apply_changes(ChangeSet& c, int64_t now_us, const SearchIndexOptions& optio
       d->merchant_of_slot.push_back(number);
       terms.emit([&](const std::string& t, uint8_t w) { d->merchant_index->add(t, info.slot, w); });
       info.text_hash = terms.hash();
+      info.name_len_en = terms.name_len_en;
+      info.name_len_zh = terms.name_len_zh;
     }
     info.exists = true;
     info.row = std::move(m);
@@ -713,7 +736,7 @@ void apply_changes(ChangeSet& c, int64_t now_us, const SearchIndexOptions& optio
     terms.emit([&](const std::string& t, uint8_t w) { d->item_index->add(t, s, w); });
     d->item_ids.push(i.id);
     d->item_ids.moved(i.id, s);
-    d->items.push_back(item_doc(i, merchant, d->names.add(i.name_en, i.name_zh), terms.hash()));
+    d->items.push_back(item_doc(i, merchant, d->names.add(i.name_en, i.name_zh), terms));
   }
   for (int64_t id : c.item_ids) {
     if (found.count(id)) continue;
@@ -739,7 +762,7 @@ void apply_changes(ChangeSet& c, int64_t now_us, const SearchIndexOptions& optio
       // Same text, category, brand, seller and attributes: numbers only (checkout's stock and
       // sales, a price change), in place.
       ProductDoc& doc = d->products[*slot];
-      doc = product_doc(p, merchant, doc.names, doc.text_hash);
+      doc = product_doc(p, merchant, doc.names, terms);
       continue;
     }
     if (slot) d->product_index->kill(*slot);
@@ -747,8 +770,7 @@ void apply_changes(ChangeSet& c, int64_t now_us, const SearchIndexOptions& optio
     terms.emit([&](const std::string& t, uint8_t w) { d->product_index->add(t, s, w); });
     d->product_ids.push(p.id);
     d->product_ids.moved(p.id, s);
-    d->products.push_back(
-        product_doc(p, merchant, d->names.add(p.name_en, p.name_zh), terms.hash()));
+    d->products.push_back(product_doc(p, merchant, d->names.add(p.name_en, p.name_zh), terms));
   }
   for (int64_t id : c.product_ids) {
     if (found.count(id)) continue;

@@ -41,7 +41,7 @@ void PostingCursor::load_block(uint32_t block) {
   uint32_t prev = block == 0 ? 0 : skip_last_[block - 1];
   for (uint32_t i = 0; i < buf_len_; ++i) {
     const uint64_t v = get_varint(&p);
-    prev += static_cast<uint32_t>(v >> 5);
+    prev += static_cast<uint32_t>(v >> kPostingWeightBits);
     buf_slot_[i] = prev;
     buf_weight_[i] = static_cast<uint8_t>(v & kMaxPostingWeight);
   }
@@ -133,7 +133,7 @@ void TermIndex::Builder::add(std::string_view term, uint32_t slot, uint8_t weigh
   Term& t = terms_[it->second];
   QWL_CHECK(t.count == 0 || slot > t.last, "term '{}': slot {} after {}", term, slot, t.last);
   const uint32_t delta = t.count == 0 ? slot : slot - t.last;
-  put_varint((static_cast<uint64_t>(delta) << 5) | weight, &t.bytes);
+  put_varint((static_cast<uint64_t>(delta) << kPostingWeightBits) | weight, &t.bytes);
   t.last = slot;
   ++t.count;
 }
@@ -175,7 +175,7 @@ std::unique_ptr<TermIndex> TermIndex::Builder::finish() {
       if (k % kPostingBlock == 0) {
         x.skip_offset_.push_back(static_cast<uint32_t>(p - t.bytes.data()));
       }
-      slot += static_cast<uint32_t>(get_varint(&p) >> 5);
+      slot += static_cast<uint32_t>(get_varint(&p) >> kPostingWeightBits);
       if (k % kPostingBlock == kPostingBlock - 1 || k + 1 == t.count) x.skip_last_.push_back(slot);
     }
     x.bytes_.insert(x.bytes_.end(), t.bytes.begin(), t.bytes.end());

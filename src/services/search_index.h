@@ -10,12 +10,12 @@
 //
 // Layout. The terms of a finished build live in one sorted character arena (binary search for
 // lookups, contiguous ranges for prefix and typo expansion). Each term's postings are one byte
-// run: per posting a varint of (slot delta << 5 | weight), weight = 5 bits (search.cpp: a
-// quantised BM25 saturation in the low 4 bits, "found in a name" in the top bit), so a posting
-// of a frequent term takes 1-2 bytes. Every kBlock postings a skip entry records the block's
-// last slot and byte offset, so a cursor seeks past blocks without decoding them. Terms and
-// postings added after the build go to a small uncompressed tail (a hash map of new terms and
-// per-term slot vectors).
+// run: per posting a varint of (slot delta << 7 | weight), weight = 7 bits (search.cpp: a
+// quantised BM25 saturation in the low 5 bits, then "found in a name" and "starts a name"), so
+// a posting of a frequent term takes 2 bytes, of a rare one 3. Every kBlock postings a skip entry
+// records the block's last slot and byte offset, so a cursor seeks past blocks without decoding
+// them. Terms and postings added after the build go to a small uncompressed tail (a hash map of new
+// terms and per-term slot vectors).
 //
 // Thread-safety: const methods may run concurrently; add/kill need exclusive access (the owner's
 // lock). Cursors borrow the index and must not outlive it or run across a write.
@@ -34,7 +34,8 @@ namespace qwl::services {
 
 inline constexpr uint32_t kPostingBlock = 128;
 inline constexpr uint32_t kNoSlot = 0xFFFFFFFFu;
-inline constexpr uint8_t kMaxPostingWeight = 31;  // 5 bits
+inline constexpr int kPostingWeightBits = 7;
+inline constexpr uint8_t kMaxPostingWeight = (1 << kPostingWeightBits) - 1;
 
 class TermIndex;
 

@@ -36,10 +36,13 @@ inline float saturate(float wtf) {
   return wtf * (kK1 + 1) / (wtf + kK1);
 }
 
-// A posting's weight: a BM25 saturation level 1..15 (0 would read as absent) and the name bit.
-constexpr uint8_t kNameBit = 16;
+// A posting's weight: a BM25 saturation level 1..31 (0 would read as absent), whether the term is
+// in a name, whether it starts one.
+constexpr int kSatLevels = 31;
+constexpr uint8_t kNameBit = 32;
+constexpr uint8_t kStartBit = 64;
 inline float sat_of(uint8_t weight) {
-  return static_cast<float>(weight & 15) * (kMaxSat / 15);
+  return static_cast<float>(weight & kSatLevels) * (kMaxSat / kSatLevels);
 }
 
 constexpr int64_t kNoPrice = -1;
@@ -183,6 +186,8 @@ struct MerchantInfo {
   bool exists = false;
   uint32_t slot = kNoSlot;  // its document in the merchant index
   uint64_t text_hash = 0;
+  uint8_t name_len_en = 0;  // name lengths (words, CJK characters; at most 255)
+  uint8_t name_len_zh = 0;
 };
 
 struct ProductDoc {
@@ -196,6 +201,8 @@ struct ProductDoc {
   int32_t review_count = 0;
   uint8_t rating_x10 = 0;
   bool in_stock = false;
+  uint8_t name_len_en = 0;
+  uint8_t name_len_zh = 0;
 };
 struct ItemDoc {
   int64_t price = 0;
@@ -204,6 +211,8 @@ struct ItemDoc {
   uint64_t text_hash = 0;
   uint32_t merchant = 0;
   bool sold_out = false;
+  uint8_t name_len_en = 0;
+  uint8_t name_len_zh = 0;
 };
 
 inline bool hours_open(const std::vector<HoursRange>& hours, const LocalTime& t) {

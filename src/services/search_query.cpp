@@ -250,7 +250,8 @@ std::vector<CatalogSource> catalog_sources(const Data& d, const Group& g) {
 struct GroupHit {
   uint32_t slot;
   float sat;
-  bool name;  // the group is matched inside the document's name
+  bool name;   // the group is matched inside the document's name
+  bool start;  // ... and a name starts with it
 };
 
 // The documents of one index that match a group, in slot order (k-way merge of the postings).
@@ -281,7 +282,8 @@ std::vector<GroupHit> eval_group(const TermIndex& index, const Group& g,
     for (; c.valid(); c.next()) {
       if (!index.alive(c.slot())) continue;
       const uint8_t w = c.weight();
-      out.push_back(GroupHit{c.slot(), std::min(sat_of(w) * scale, kMaxSat), (w & kNameBit) != 0});
+      out.push_back(GroupHit{c.slot(), std::min(sat_of(w) * scale, kMaxSat), (w & kNameBit) != 0,
+                             (w & kStartBit) != 0 && (sources[0].term->mask & 1) != 0});
     }
     return out;
   }
@@ -297,6 +299,7 @@ std::vector<GroupHit> eval_group(const TermIndex& index, const Group& g,
     const uint32_t slot = sources[heap.front()].cursor.slot();
     float text = 0, catalog_sat = 0;
     uint32_t mask = 0, name_mask = 0;
+    bool start = false;
     while (!heap.empty() && sources[heap.front()].cursor.slot() == slot) {
       std::pop_heap(heap.begin(), heap.end(), later);
       Source& s = sources[heap.back()];
@@ -309,6 +312,7 @@ std::vector<GroupHit> eval_group(const TermIndex& index, const Group& g,
         text = g.cjk ? text + v * s.term->unit : std::max(text, v);
         mask |= s.term->mask;
         if (w & kNameBit) name_mask |= s.term->mask;
+        if ((w & kStartBit) && (s.term->mask & 1)) start = true;
       }
       s.cursor.next();
       if (s.cursor.valid()) {
@@ -319,7 +323,8 @@ std::vector<GroupHit> eval_group(const TermIndex& index, const Group& g,
     }
     if ((mask & g.required) != g.required || !index.alive(slot)) continue;
     if (g.cjk) text = std::min(text / g.norm, kMaxSat);
-    out.push_back(GroupHit{slot, text + catalog_sat, (name_mask & g.required) == g.required});
+    out.push_back(
+        GroupHit{slot, text + catalog_sat, (name_mask & g.required) == g.required, start});
   }
   return out;
 }
@@ -333,7 +338,8 @@ float idf(uint32_t n_docs, size_t n_matching) {
 struct Candidate {
   uint32_t slot;
   float score;
-  bool name_all;
+  bool name_all;  // every group is in a name
+  bool starts;    // the query's first group starts a name
 };
 
 // AND over the groups of one index; slot order.
@@ -353,7 +359,9 @@ std::vector<Candidate> match_all(const TermIndex& index, const std::vector<Group
     const float w = idf(n, h.size());
     if (k == 0) {
       out.reserve(h.size());
-      for (const GroupHit& x : h) out.push_back(Candidate{x.slot, w * x.sat, x.name});
+      for (const GroupHit& x : h) {
+        out.push_back(Candidate{x.slot, w * x.sat, x.name, order[k] == 0 && x.start});
+      }
       continue;
     }
     size_t kept = 0;
@@ -363,7 +371,8 @@ std::vector<Candidate> match_all(const TermIndex& index, const std::vector<Group
                             [](const GroupHit& x, uint32_t slot) { return x.slot < slot; });
       if (it == h.end()) break;
       if (it->slot != c.slot) continue;
-      out[kept++] = Candidate{c.slot, c.score + w * it->sat, c.name_all && it->name};
+      out[kept++] = Candidate{c.slot, c.score + w * it->sat, c.name_all && it->name,
+                              order[k] == 0 ? it->start : c.starts};
     }
     out.resize(kept);
     if (out.empty()) break;
@@ -386,6 +395,45 @@ float name_bonus(const std::vector<std::string>& query, std::string_view en, std
   if (best.equals) factor += 0.5f;
   return factor;
 }
+
+// Bonus factors of a name that holds every group: at least, at most.
+constexpr float kMinNameBonus = 1.25f;
+constexpr float kMaxNameBonus = 2.25f;
+
+// The name bonus of a record whose name holds every group of the query. A one-group query needs
+// no text: the group is a phrase by itself, the postings say whether it starts a name, and the
+// name's length whether it is the whole name. Longer queries compare the name's text.
+class NameBonus {
+ public:
+  NameBonus(const std::vector<QueryGroup>& parsed, std::string_view text)
+      : groups_(parsed.size()), tokens_(phrase_tokens(text)) {
+    if (groups_ == 1) {
+      cjk_ = parsed[0].cjk;
+      length_ = cjk_ ? static_cast<int>(parsed[0].chars.size()) : 1;
+    }
+  }
+  bool needs_text() const { return groups_ != 1; }
+  // names() -> pair of the English and Chinese names (called only when the text is needed).
+  template <typename Names>
+  float operator()(bool starts, uint8_t len_en, uint8_t len_zh, Names&& names) const {
+    if (needs_text()) {
+      const auto [en, zh] = names();
+      return name_bonus(tokens_, en, zh);
+    }
+    float factor = kMinNameBonus + 0.25f;
+    if (starts) {
+      factor += 0.25f;
+      if ((cjk_ ? len_zh : len_en) == length_) factor += 0.5f;
+    }
+    return factor;
+  }
+
+ private:
+  size_t groups_;
+  std::vector<std::string> tokens_;
+  bool cjk_ = false;
+  int length_ = 0;
+};
 
 // A union of posting lists (a category with its subcategories, an attribute): generated in slot
 // order, or probed with increasing slots.
@@ -564,10 +612,6 @@ class MerchantFacts {
   std::vector<int8_t> open_;       // by merchant number: -1 not yet known
   std::vector<int64_t> distance_;  // by merchant number
 };
-
-// Bonus factors of a name that holds every group (name_bonus()): at least, at most.
-constexpr float kMinNameBonus = 1.25f;
-constexpr float kMaxNameBonus = 2.25f;
 
 // The k-th largest of `values` (-infinity when there are fewer than k): candidates whose best
 // possible score is below it cannot reach the first k places, so their bonus (a phrase check on
@@ -758,20 +802,24 @@ Result<SearchResult> search_products(const Data& d, const SearchQuery& q,
       }
     }
     if (bonus) {
-      std::vector<float> lower(passed.size());
-      for (size_t i = 0; i < passed.size(); ++i) {
-        lower[i] = passed[i].score * (passed[i].name_all ? kMinNameBonus : 1);
+      const NameBonus name_bonus(parsed, q.text);
+      float bound = -std::numeric_limits<float>::infinity();
+      if (name_bonus.needs_text()) {
+        std::vector<float> lower(passed.size());
+        for (size_t i = 0; i < passed.size(); ++i) {
+          lower[i] = passed[i].score * (passed[i].name_all ? kMinNameBonus : 1);
+        }
+        bound = kth_largest(std::move(lower), k);
       }
-      const float bound = kth_largest(std::move(lower), k);
-      const std::vector<std::string> phrase = phrase_tokens(q.text);
       for (const Candidate& c : passed) {
         if (!c.name_all) {
           if (c.score >= bound) rank(c.slot, c.score);
           continue;
         }
         if (c.score * kMaxNameBonus < bound) continue;
-        auto [en, zh] = d.names.get(d.products[c.slot].names);
-        rank(c.slot, c.score * name_bonus(phrase, en, zh));
+        const ProductDoc& p = d.products[c.slot];
+        rank(c.slot, c.score * name_bonus(c.starts, p.name_len_en, p.name_len_zh,
+                                          [&] { return d.names.get(p.names); }));
       }
     }
   } else {
@@ -842,11 +890,13 @@ Result<SearchResult> search_merchants(const Data& d, const SearchQuery& q,
     uint32_t slot;
     float score;  // BM25; with the name bonus once decided
     bool named;   // every group is in the item's name
+    bool starts;  // the query's first group starts its name
   };
   struct Match {
     uint32_t number;
     float own = 0;
     bool own_named = false;
+    bool own_starts = false;
     int64_t price = kNoPrice;
     size_t items_begin = 0, items_end = 0;  // in `full`
   };
@@ -894,6 +944,7 @@ Result<SearchResult> search_merchants(const Data& d, const SearchQuery& q,
       uint32_t bit;
       float score;
       bool name;
+      bool start;
     };
     std::vector<Hit> own_hits, item_hits;
     const std::vector<CatalogSource> none;
@@ -902,14 +953,14 @@ Result<SearchResult> search_merchants(const Data& d, const SearchQuery& q,
       std::vector<GroupHit> mh = eval_group(*d.merchant_index, (*groups)[g], none);
       const float mw = idf(std::max<uint32_t>(d.merchant_index->n_alive(), 1), mh.size());
       for (const GroupHit& h : mh) {
-        own_hits.push_back(Hit{d.merchant_slot_number(h.slot), bit, mw * h.sat, h.name});
+        own_hits.push_back(Hit{d.merchant_slot_number(h.slot), bit, mw * h.sat, h.name, h.start});
       }
       std::vector<GroupHit> ih = eval_group(*d.item_index, (*groups)[g], none);
       const float iw = idf(std::max<uint32_t>(d.item_index->n_alive(), 1), ih.size());
       for (const GroupHit& h : ih) {
         const ItemDoc& doc = d.items[h.slot];
         if ((f.in_stock && doc.sold_out) || !price_in_range(f, doc.price)) continue;
-        item_hits.push_back(Hit{h.slot, bit, iw * h.sat, h.name});
+        item_hits.push_back(Hit{h.slot, bit, iw * h.sat, h.name, h.start});
       }
     }
     // Per merchant and per item: the groups matched, their scores, the groups in the name.
@@ -917,6 +968,7 @@ Result<SearchResult> search_merchants(const Data& d, const SearchQuery& q,
       uint32_t key;
       uint32_t mask = 0, name_mask = 0;
       float score = 0;
+      bool starts = false;
     };
     auto aggregate = [](std::vector<Hit>& hits) {
       std::sort(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) {
@@ -927,6 +979,7 @@ Result<SearchResult> search_merchants(const Data& d, const SearchQuery& q,
         if (out.empty() || out.back().key != h.key) out.push_back(Agg{h.key});
         out.back().mask |= h.bit;
         if (h.name) out.back().name_mask |= h.bit;
+        if (h.bit == 1 && h.start) out.back().starts = true;
         out.back().score += h.score;
       }
       return out;
@@ -949,11 +1002,15 @@ Result<SearchResult> search_merchants(const Data& d, const SearchQuery& q,
       const MerchantInfo& info = d.merchants[number];
       if (!passes(info, number)) continue;
       // Items count when they hold every group the merchant's own text lacks.
-      Match m{.number = number, .own = o.score, .own_named = o.mask == all && o.name_mask == all};
+      Match m{.number = number,
+              .own = o.score,
+              .own_named = o.mask == all && o.name_mask == all,
+              .own_starts = o.starts};
       m.items_begin = full.size();
       for (size_t i = first; i < ii; ++i) {
         if ((items[i].mask | o.mask) != all) continue;
-        full.push_back(FullItem{items[i].key, items[i].score, items[i].name_mask == all});
+        full.push_back(
+            FullItem{items[i].key, items[i].score, items[i].name_mask == all, items[i].starts});
         const int64_t price = d.items[items[i].key].price;
         if (m.price == kNoPrice || price < m.price) m.price = price;
       }
@@ -975,8 +1032,9 @@ Result<SearchResult> search_merchants(const Data& d, const SearchQuery& q,
       }
       return best;
     };
+    const NameBonus name_bonus(parsed, q.text);
     float bound = -std::numeric_limits<float>::infinity();
-    if (bonus) {
+    if (bonus && name_bonus.needs_text()) {
       std::vector<float> lower(matches.size());
       for (size_t i = 0; i < matches.size(); ++i) {
         const Match& m = matches[i];
@@ -985,7 +1043,6 @@ Result<SearchResult> search_merchants(const Data& d, const SearchQuery& q,
       }
       bound = kth_largest(std::move(lower), k);
     }
-    const std::vector<std::string> phrase = phrase_tokens(q.text);
     for (size_t i = 0; i < matches.size(); ++i) {
       Match& m = matches[i];
       if (!bonus) {
@@ -997,13 +1054,17 @@ Result<SearchResult> search_merchants(const Data& d, const SearchQuery& q,
       if (upper < bound) continue;
       for (size_t j = m.items_begin; j < m.items_end; ++j) {
         if (!full[j].named) continue;
-        auto [en, zh] = d.names.get(d.items[full[j].slot].names);
-        full[j].score *= name_bonus(phrase, en, zh);
+        const ItemDoc& item = d.items[full[j].slot];
+        full[j].score *= name_bonus(full[j].starts, item.name_len_en, item.name_len_zh,
+                                    [&] { return d.names.get(item.names); });
       }
       float own = m.own;
       if (m.own_named) {
-        const MerchantRow& row = d.merchants[m.number].row;
-        own *= name_bonus(phrase, row.name_en, row.name_zh);
+        const MerchantInfo& info = d.merchants[m.number];
+        own *= name_bonus(m.own_starts, info.name_len_en, info.name_len_zh, [&] {
+          return std::make_pair(std::string_view(info.row.name_en),
+                                std::string_view(info.row.name_zh));
+        });
       }
       rank(i, own + kItemShare * best_item(m, 1));
     }

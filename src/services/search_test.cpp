@@ -335,6 +335,25 @@ TEST_P(SearchTest, CategoriesBrandsAttributesAndDescriptionsMatchWithLessWeight)
   EXPECT_TRUE(products("old tea").hits.empty());
 }
 
+TEST_P(SearchTest, NamesThatStartWithOrEqualTheQueryRankFirst) {
+  ASSERT_TRUE(db_->transact([&](Tx& tx) -> Status {
+                   QWL_RETURN_IF_ERROR(product(tx, 300, c_.mart, 4, Value(), "Green Tea", "绿茶",
+                                               40, 0, {{"", 100, 1}}));
+                   QWL_RETURN_IF_ERROR(product(tx, 301, c_.mart, 4, Value(), "Tea Set", "茶具套装",
+                                               40, 0, {{"", 100, 1}}));
+                   return product(tx, 302, c_.mart, 4, Value(), "Tea", "茶", 40, 0, {{"", 100, 1}});
+                 })
+                  .ok());
+  ASSERT_TRUE(index_->refresh().ok());
+  const SearchFilters snacks{.category_id = 4};
+  // One word: the whole name, then a name that starts with it, then one that holds it.
+  EXPECT_EQ(names(products("tea", snacks)), (V{"Tea", "Tea Set", "Green Tea", "Milk Tea Cups"}));
+  EXPECT_EQ(names(products("茶", snacks)), (V{"Tea", "Tea Set", "Green Tea", "Milk Tea Cups"}));
+  // Two words: the phrase as the whole name first.
+  EXPECT_EQ(names(products("green tea", snacks)), V{"Green Tea"});
+  EXPECT_EQ(names(products("tea set", snacks))[0], "Tea Set");
+}
+
 TEST_P(SearchTest, Filters) {
   auto total = [](const SearchResult& r) { return r.total; };
   // Category with its subcategories, without text.

@@ -49,10 +49,11 @@ bool is_stopword(std::string_view word);
 // Byte offsets of each character of a UTF-8 string, plus the end offset (size() + 1 entries).
 std::vector<uint32_t> utf8_char_offsets(std::string_view text);
 
-// Calls sink(term) for every index term of one field, in order; returns the field's length
+// Calls sink(term, first) for every index term of one field, in order; returns the field's length
 // (English tokens + CJK characters) for length normalisation. Terms: stemmed words (stop words
 // dropped), CJK bigrams and, with `cjk_unigrams`, CJK single characters; a one-character CJK run
-// always yields its character.
+// always yields its character. `first`: the term starts the field (the first word that is not a
+// stop word; for a leading CJK run, its first character and first bigram).
 template <typename Sink>
 int for_each_index_term(std::string_view text, bool cjk_unigrams, std::vector<TextToken>* scratch,
                         Sink&& sink);
@@ -100,11 +101,13 @@ int for_each_index_term(std::string_view text, bool cjk_unigrams, std::vector<Te
   scratch->clear();
   split_text(text, scratch);
   int length = 0;
+  bool first = true;
   for (const TextToken& token : *scratch) {
     if (!token.cjk) {
       ++length;
       if (is_stopword(token.text)) continue;
-      sink(stem_word(token.text));
+      sink(stem_word(token.text), first);
+      first = false;
       continue;
     }
     const std::vector<uint32_t> at = utf8_char_offsets(token.text);
@@ -112,9 +115,14 @@ int for_each_index_term(std::string_view text, bool cjk_unigrams, std::vector<Te
     length += static_cast<int>(n);
     std::string_view run = token.text;
     if (n == 1 || cjk_unigrams) {
-      for (size_t i = 0; i < n; ++i) sink(std::string(run.substr(at[i], at[i + 1] - at[i])));
+      for (size_t i = 0; i < n; ++i) {
+        sink(std::string(run.substr(at[i], at[i + 1] - at[i])), first && i == 0);
+      }
     }
-    for (size_t i = 0; i + 1 < n; ++i) sink(std::string(run.substr(at[i], at[i + 2] - at[i])));
+    for (size_t i = 0; i + 1 < n; ++i) {
+      sink(std::string(run.substr(at[i], at[i + 2] - at[i])), first && i == 0);
+    }
+    first = false;
   }
   return length;
 }

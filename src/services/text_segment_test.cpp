@@ -16,7 +16,9 @@ std::vector<std::string> texts(std::string_view s) {
 std::vector<std::string> index_terms(std::string_view s, bool unigrams) {
   std::vector<std::string> out;
   std::vector<TextToken> scratch;
-  for_each_index_term(s, unigrams, &scratch, [&](std::string term) { out.push_back(term); });
+  for_each_index_term(s, unigrams, &scratch, [&](std::string term, bool first) {
+    out.push_back((first ? "^" : "") + term);
+  });
   return out;
 }
 
@@ -68,13 +70,16 @@ TEST(TextSegment, StemsPluralsToOneStem) {
 }
 
 TEST(TextSegment, IndexTermsAreStemsBigramsAndNameUnigrams) {
-  EXPECT_EQ(index_terms("Oat Lattes with Honey", false), (V{"oat", "latt", "honey"}));
-  EXPECT_EQ(index_terms("珍珠奶茶", true), (V{"珍", "珠", "奶", "茶", "珍珠", "珠奶", "奶茶"}));
-  EXPECT_EQ(index_terms("珍珠奶茶", false), (V{"珍珠", "珠奶", "奶茶"}));
+  // ^ marks the terms that start the field.
+  EXPECT_EQ(index_terms("Oat Lattes with Honey", false), (V{"^oat", "latt", "honey"}));
+  EXPECT_EQ(index_terms("The Oat", false), (V{"^oat"}));
+  EXPECT_EQ(index_terms("珍珠奶茶", true), (V{"^珍", "珠", "奶", "茶", "^珍珠", "珠奶", "奶茶"}));
+  EXPECT_EQ(index_terms("珍珠奶茶", false), (V{"^珍珠", "珠奶", "奶茶"}));
   // A lone character is a term even without unigrams.
-  EXPECT_EQ(index_terms("T恤", false), (V{"t", "恤"}));
+  EXPECT_EQ(index_terms("T恤", false), (V{"^t", "恤"}));
+  EXPECT_EQ(index_terms("大杯 Latte", false), (V{"^大杯", "latt"}));
   std::vector<TextToken> scratch;
-  EXPECT_EQ(for_each_index_term("the oat 奶茶", false, &scratch, [](std::string) {}), 4);
+  EXPECT_EQ(for_each_index_term("the oat 奶茶", false, &scratch, [](std::string, bool) {}), 4);
 }
 
 TEST(TextSegment, ParsesQueriesIntoGroups) {
