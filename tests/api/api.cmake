@@ -13,7 +13,9 @@ endif()
 
 set(QWL_API_DIR ${CMAKE_CURRENT_LIST_DIR})
 set(QWL_API_WORK ${PROJECT_BINARY_DIR}/tests/api)
-set(QWL_API_ENV "QWL_BIN=$<TARGET_FILE:qwenlayer>" "QWL_API_WORK=${QWL_API_WORK}")
+# Servers keep their database in the build tree, never in the source folder they run from.
+set(QWL_API_ENV "QWL_BIN=$<TARGET_FILE:qwenlayer>" "QWL_API_WORK=${QWL_API_WORK}"
+                "QWL_DB=${QWL_API_WORK}/qwenlayer.db")
 
 add_test(NAME api_setup COMMAND ${QWL_NODE} ${QWL_API_DIR}/setup.mjs)
 set_tests_properties(api_setup PROPERTIES LABELS "server" TIMEOUT 120
@@ -45,14 +47,14 @@ add_test(NAME api_loadgen_smoke
                  --qwenlayer $<TARGET_FILE:qwenlayer> --model ${QWL_API_WORK}/qwen3-tiny-q8_0.gguf
                  --serve-args "-t 1" -c 1,4 -n 8 --max-tokens 16 --ignore-eos
                  --json ${QWL_API_WORK}/loadgen_smoke.json)
-set_tests_properties(api_loadgen_smoke PROPERTIES LABELS "server" TIMEOUT 60
+set_tests_properties(api_loadgen_smoke PROPERTIES ENVIRONMENT "${QWL_API_ENV}" LABELS "server" TIMEOUT 60
                      FIXTURES_REQUIRED qwl_api_model)
 add_test(NAME api_loadgen_prefix_smoke
          COMMAND ${QWL_NODE} ${PROJECT_SOURCE_DIR}/bench/load/loadgen.mjs
                  --qwenlayer $<TARGET_FILE:qwenlayer> --model ${QWL_API_WORK}/qwen3-tiny-q8_0.gguf
                  --serve-args "-t 1" --mode prefix --prefix-tokens 600 --trials 2
                  --json ${QWL_API_WORK}/loadgen_prefix_smoke.json)
-set_tests_properties(api_loadgen_prefix_smoke PROPERTIES LABELS "server" TIMEOUT 60
+set_tests_properties(api_loadgen_prefix_smoke PROPERTIES ENVIRONMENT "${QWL_API_ENV}" LABELS "server" TIMEOUT 60
                      FIXTURES_REQUIRED qwl_api_model)
 
 # Soak (bench/load/loadgen.mjs --mode soak) on the test model: 20 s of mixed traffic by 4
@@ -65,5 +67,5 @@ add_test(NAME api_soak_short
                  --qwenlayer $<TARGET_FILE:qwenlayer> --model ${QWL_API_WORK}/qwen3-tiny-q8_0.gguf
                  --serve-args "-t 1" --mode soak --duration 20 -c 4 --seed 1
                  --json ${QWL_API_WORK}/soak_short.json)
-set_tests_properties(api_soak_short PROPERTIES LABELS "server" TIMEOUT 120
+set_tests_properties(api_soak_short PROPERTIES ENVIRONMENT "${QWL_API_ENV}" LABELS "server" TIMEOUT 120
                      FIXTURES_REQUIRED qwl_api_model)
