@@ -98,6 +98,7 @@ struct RoadGraph::Workspace {
     uint64_t g = 0;       // best time found so far, ms
     uint32_t parent = 0;  // the arc that reached the node
     uint32_t stamp = 0;   // (search generation << 1) | settled
+    uint32_t h = 0;       // the heuristic, computed when the node is first reached
   };
   struct HeapEntry {
     uint64_t f = 0;  // g + h
@@ -273,6 +274,7 @@ Result<std::shared_ptr<const RoadGraph>> RoadGraph::build(std::span<const RoadNo
       for (const auto& [id, i] : g->id_to_index_) {
         g->id_table_[static_cast<uint64_t>(id) - static_cast<uint64_t>(lo)] = i;
       }
+      std::vector<std::pair<int64_t, uint32_t>>().swap(g->id_to_index_);  // the table answers
     }
   }
 
@@ -637,19 +639,24 @@ std::optional<int64_t> RoadGraph::search(uint32_t src, uint32_t dst, TravelMode 
   const uint32_t* to_lm = nl ? (lm_to_[m].empty() ? from_lm : lm_to_[m].data()) : nullptr;
   const uint32_t* t_from = nl ? from_lm + static_cast<size_t>(dst) * nl : nullptr;
   const uint32_t* t_to = nl ? to_lm + static_cast<size_t>(dst) * nl : nullptr;
-  auto h = [&](uint32_t v) -> uint64_t {
-    uint64_t best = static_cast<uint64_t>(factor * chord_m(node_xyz_[v], target));
+  // Capped at 2^32 - 1 ms (49 days) to fit NodeState; a capped lower bound is still one, and
+  // still consistent.
+  auto h = [&](uint32_t v) -> uint32_t {
+    uint64_t best = static_cast<uint64_t>(
+        std::min(factor * chord_m(node_xyz_[v], target), static_cast<double>(kNoTime)));
     const uint32_t* v_from = from_lm + static_cast<size_t>(v) * nl;
     const uint32_t* v_to = to_lm + static_cast<size_t>(v) * nl;
     for (int l = 0; l < nl; ++l) {
       // time(v, t) >= time(L, t) - time(L, v) and >= time(v, L) - time(t, L); an unknown
       // (unreachable) time gives no bound.
-      if (t_from[l] != kNoTime && v_from[l] < t_from[l])
+      if (t_from[l] != kNoTime && v_from[l] < t_from[l]) {
         best = std::max<uint64_t>(best, t_from[l] - v_from[l]);
-      if (v_to[l] != kNoTime && t_to[l] < v_to[l])
+      }
+      if (v_to[l] != kNoTime && t_to[l] < v_to[l]) {
         best = std::max<uint64_t>(best, v_to[l] - t_to[l]);
+      }
     }
-    return best;
+    return static_cast<uint32_t>(std::min<uint64_t>(best, kNoTime));
   };
   auto push = [&](uint64_t f, uint32_t v) {
     ws.heap.push_back({f, v});
@@ -657,8 +664,8 @@ std::optional<int64_t> RoadGraph::search(uint32_t src, uint32_t dst, TravelMode 
   };
   const uint32_t seen_stamp = ws.generation << 1;
   const uint32_t settled_stamp = seen_stamp | 1u;
-  ws.state[src] = {.g = 0, .parent = kNoArc, .stamp = seen_stamp};
-  push(h(src), src);
+  ws.state[src] = {.g = 0, .parent = kNoArc, .stamp = seen_stamp, .h = h(src)};
+  push(ws.state[src].h, src);
   bool found = false;
   while (!ws.heap.empty()) {
     std::pop_heap(ws.heap.begin(), ws.heap.end(), std::greater<>());
@@ -680,9 +687,13 @@ std::optional<int64_t> RoadGraph::search(uint32_t src, uint32_t dst, TravelMode 
       Workspace::NodeState& s = ws.state[v];
       if ((s.stamp >> 1) == ws.generation) {
         if (s.stamp == settled_stamp || g_v >= s.g) continue;
+      } else {
+        s.h = h(v);
       }
-      s = {.g = g_v, .parent = k, .stamp = seen_stamp};
-      push(g_v + h(v), v);
+      s.g = g_v;
+      s.parent = k;
+      s.stamp = seen_stamp;
+      push(g_v + s.h, v);
     }
   }
   if (!found) return std::nullopt;

@@ -251,9 +251,9 @@ class RoadGraph {
   std::vector<Edge> edges_;            // (edges) what steps and lengths need
   std::vector<std::string> names_en_;  // distinct (name_en, name_zh) pairs; edges index them
   std::vector<std::string> names_zh_;
-  std::vector<std::pair<int64_t, uint32_t>> id_to_index_;  // sorted by id
-  // When ids are dense (the usual case): id_table_[id - id_base_] = index (UINT32_MAX: none),
-  // a lookup without a search.
+  // Node id -> index: id_table_[id - id_base_] (UINT32_MAX: none) when the ids are dense (the
+  // usual case), else a binary search of id_to_index_ (sorted by id).
+  std::vector<std::pair<int64_t, uint32_t>> id_to_index_;
   int64_t id_base_ = 0;
   std::vector<uint32_t> id_table_;
   double ms_per_chord_m_[kTravelModes] = {0, 0, 0};  // the heuristic's factor per mode
