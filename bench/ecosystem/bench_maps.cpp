@@ -332,6 +332,21 @@ int run(const Args& args) {
     }
     print("place by name (common word)", std::move(samples));
   }
+  {
+    // A place's own English or Chinese name, as geocoding "Luna Café" or "露娜咖啡" does.
+    Samples samples;
+    for (int i = 0; i < args.queries; ++i) {
+      auto target = places.find_by_name(rng() % 2 ? kWords[rng() % 14] : kWordsZh[rng() % 14],
+                                        std::nullopt, 100, 0);
+      if (!target.ok() || target->empty()) continue;
+      const Place& p = (*target)[rng() % target->size()].place;
+      const std::string text = rng() % 2 ? p.name_en : p.name_zh;
+      QueryTimer t;
+      auto r = places.find_by_name(text, std::nullopt, 5, 0);
+      samples.add(t, r.ok() && !r->empty() && (*r)[0].place.id == p.id);
+    }
+    print("place by name (a full name)", std::move(samples));
+  }
   db->reset();
   if (!temp.empty()) {
     std::error_code ec;
