@@ -105,6 +105,7 @@ struct RoadGraph::Workspace {
     uint32_t node = 0;
     bool operator>(const HeapEntry& o) const { return f != o.f ? f > o.f : node > o.node; }
   };
+  static_assert(sizeof(NodeState) == 24, "docs/ecosystem/maps.md states 24 bytes per node");
   explicit Workspace(size_t n) : state(n) {}
   std::vector<NodeState> state;
   std::vector<HeapEntry> heap;

@@ -31,10 +31,10 @@
 // ignore the intersection penalty, which only adds time, so they stay lower bounds.
 // Snapping: the nearest node (great-circle distance) that has an edge the mode may use.
 //
-// Memory: about 70 bytes per node and 20 bytes per directed arc plus 24 bytes per edge and the
+// Memory: about 60 bytes per node and 20 bytes per directed arc plus 24 bytes per edge and the
 // distinct road names, and landmark times: 4 bytes per node per landmark for walking (its
 // network is symmetric) and 8 for cycling and driving each (docs/ecosystem/maps.md has measured
-// figures); plus one search workspace (16 bytes per node) per thread searching at once, kept for
+// figures); plus one search workspace (24 bytes per node) per thread searching at once, kept for
 // reuse.
 //
 // Thread-safety: all const methods may be called from any number of threads at once.
