@@ -24,6 +24,17 @@ struct SeedArgs {
   bool quiet = false;
 };
 
+// 1234567 -> "1,234,567".
+std::string grouped(int64_t n) {
+  const std::string digits = std::to_string(n);
+  std::string out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && digits[i - 1] != '-' && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
 Status run_seed(const SeedArgs& a) {
   const std::optional<services::SeedScale> scale = services::parse_seed_scale(a.scale);
   if (!scale) return InvalidArgumentError("--scale: '{}' is not demo or large", a.scale);
@@ -40,9 +51,9 @@ Status run_seed(const SeedArgs& a) {
       const int64_t now = clock.monotonic_us();
       if (!p.phase_done && now - last_us < 1'000'000) return;
       last_us = now;
-      fmt::print(stderr, "seed: {:<10} {:>11L} rows {:>9.0f} rows/s  {:6.1f} s  ETA {:.0f} s{}\n",
-                 p.phase, p.rows, p.rows_per_s, p.elapsed_s, p.eta_s,
-                 p.phase_done ? "  (done)" : "");
+      fmt::print(stderr, "seed: {:<10} {:>11} rows {:>9} rows/s {:7.1f} s  ETA {:.0f} s{}\n",
+                 p.phase, grouped(p.rows), grouped(static_cast<int64_t>(p.rows_per_s)), p.elapsed_s,
+                 p.eta_s, p.phase_done ? "  (done)" : "");
     };
   }
   const services::SeedOptions options{
@@ -68,9 +79,10 @@ Status run_seed(const SeedArgs& a) {
       "Seeded {} (scale {}, seed {}{}) in {:.1f} s: {} rows{}.\n", db->url(),
       services::seed_scale_name(report.scale), report.seed,
       report.scale == services::SeedScale::kLarge ? fmt::format(", size {}", report.size) : "",
-      report.seconds, report.total_rows, report.replaced ? ", replacing the old data" : "");
+      report.seconds, grouped(report.total_rows),
+      report.replaced ? ", replacing the old data" : "");
   for (const services::SeedTableCount& t : report.tables) {
-    fmt::print("  {:<20} {:>10}\n", t.table, t.rows);
+    fmt::print("  {:<20} {:>11}\n", t.table, grouped(t.rows));
   }
   fmt::print(
       "Demo accounts (password \"demo\"): {} (customer), {} (customer, 中文), {} (Luna Café), "

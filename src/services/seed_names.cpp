@@ -1218,6 +1218,7 @@ constexpr LeafT kFoodLeaves[] = {
     {{"Fresh Fruit", "新鲜水果"}, kFruitNouns, Axis::kWeight, kFreshAttrs, 600, 8000},
     {{"Vegetables", "蔬菜"}, kVegetableNouns, Axis::kWeight, kFreshAttrs, 200, 2500},
     {{"Meat & Seafood", "肉禽海鲜"}, kMeatNouns, Axis::kWeight, kMeatAttrs, 1500, 15000},
+    // Index 6: seed_commerce.cpp's kRiceAisle.
     {{"Rice, Oil & Condiments", "粮油调味"}, kGrainNouns, Axis::kWeight, kOriginAttrs, 500, 9000},
     {{"Instant Food", "方便速食"}, kInstantNouns, Axis::kPack, kFlavourAttrs, 400, 5000},
     {{"Tea & Coffee", "茶叶咖啡"}, kTeaCoffeeNouns, Axis::kWeight, kTeaCoffeeAttrs, 1500, 30000},
