@@ -510,12 +510,20 @@ http::Response created(const json& body, bool replayed) {
   return r;
 }
 
-// Reads up to limit + 1 rows to learn whether there are more.
+// The first `limit` of `rows` (read as limit + 1 rows to learn whether there are more).
 template <typename T, typename ToJson>
 http::Response list_response(const std::vector<T>& rows, size_t limit, ToJson&& to_json) {
   json data = json::array();
   for (size_t i = 0; i < rows.size() && i < limit; ++i) data.push_back(to_json(rows[i]));
   return json_response(list_json(std::move(data), rows.size() > limit));
+}
+
+// A place's list, which the services cut at kPlaceListCap rows: a full one may have more.
+template <typename T, typename ToJson>
+http::Response place_list_response(const std::vector<T>& rows, ToJson&& to_json) {
+  json data = json::array();
+  for (const T& row : rows) data.push_back(to_json(row));
+  return json_response(list_json(std::move(data), rows.size() >= kPlaceListCap));
 }
 
 // ---- the routes ----------------------------------------------------------------------------
@@ -608,7 +616,7 @@ class BookingRoutes {
         services::list_place_table_bookings(db_, caller.actor, poi_id,
                                             services::local_instant_us(range.from_day, 0),
                                             services::local_instant_us(range.to_day + 1, 0)));
-    return list_response(rows, kPlaceListCap, table_booking_json);
+    return place_list_response(rows, table_booking_json);
   }
 
   // GET /api/v1/places/{id}/rooms?check_in=&check_out=&guests=
@@ -685,7 +693,7 @@ class BookingRoutes {
     QWL_ASSIGN_OR_RETURN(std::vector<services::HotelBooking> rows,
                          services::list_place_hotel_bookings(db_, caller.actor, poi_id,
                                                              range.from_day, range.to_day + 1));
-    return list_response(rows, kPlaceListCap, hotel_booking_json);
+    return place_list_response(rows, hotel_booking_json);
   }
 
   // POST /api/v1/rides/quote {"from", "to"}

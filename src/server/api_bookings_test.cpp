@@ -17,6 +17,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "server/http_server.h"
@@ -137,7 +138,9 @@ struct Client {
 class ApiBookingsTest : public ::testing::TestWithParam<DbKind> {
  protected:
   void SetUp() override {
-    auto db = services::testing::fresh_db(GetParam(), DbOptions{.pool_size = 4});
+    // Retries generous enough for the concurrent test's contention on one idempotency key.
+    auto db =
+        services::testing::fresh_db(GetParam(), DbOptions{.pool_size = 8, .max_attempts = 200});
     ASSERT_TRUE(db.ok()) << db.status().to_string();
     db_ = std::move(*db);
     identity_ = std::make_unique<services::Identity>(
@@ -854,6 +857,28 @@ TEST_P(ApiBookingsTest, RideIdempotencyKeyRequestsOneRide) {
   EXPECT_EQ(wallet(alice_id_), kFunds - 2876);
   expect_bad(alice_.post("/api/v1/rides", ride_body(5870, "xl"), "ride-home"), "Idempotency-Key",
              "the key with another ride");
+}
+
+TEST_P(ApiBookingsTest, ConcurrentRetriesWithOneKeyRequestOneRide) {
+  // Eight copies of one request in flight at once (a client retrying on timeouts): every one
+  // gets the same ride, and the wallet pays once.
+  constexpr int kClients = 8;
+  std::vector<Reply> replies(kClients);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kClients; ++i) {
+    threads.emplace_back(
+        [&, i] { replies[i] = alice_.post("/api/v1/rides", ride_body(), "ride-race"); });
+  }
+  for (std::thread& t : threads) t.join();
+  int replayed = 0;
+  for (const Reply& r : replies) {
+    EXPECT_EQ(r.status, 201) << r.body;
+    EXPECT_EQ(r.body, replies[0].body);
+    replayed += r.header("idempotent-replayed") == "true" ? 1 : 0;
+  }
+  EXPECT_EQ(replayed, kClients - 1);
+  EXPECT_EQ(count("rides"), 1);
+  EXPECT_EQ(wallet(alice_id_), kFunds - 2876);
 }
 
 // ---- lists ---------------------------------------------------------------------------------
