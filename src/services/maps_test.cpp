@@ -565,6 +565,35 @@ TEST_P(MapsTest, RefreshSwapsTheSnapshotWhileQueriesRun) {
   EXPECT_GT(maps_->snapshot()->load_time_us, 0);
 }
 
+class EmptyMapsTest : public ::testing::TestWithParam<DbKind> {};
+
+TEST_P(EmptyMapsTest, AnEmptyCityLoadsAndAnswersPlainly) {
+  auto db = testing::fresh_db(GetParam());
+  ASSERT_TRUE(db.ok()) << db.status().to_string();
+  auto user = testing::add_user(**db, "solo@example.com");
+  ASSERT_TRUE(user.ok());
+  ManualClock clock;
+  auto maps = Maps::load(**db, clock);
+  ASSERT_TRUE(maps.ok()) << maps.status().to_string();
+  EXPECT_EQ((*maps)->graph()->node_count(), 0u);
+  auto places = (*maps)->nearby(*user, {.center = kCenter, .radius_m = 50'000});
+  ASSERT_TRUE(places.ok());
+  EXPECT_TRUE(places->empty());
+  Status s = (*db)->read([&](Tx& tx) -> Status {
+    auto found = (*maps)->geocode(tx, *user, {.text = "home"});
+    EXPECT_TRUE(found.ok() && found->empty());
+    auto route = (*maps)->route(tx, *user, Waypoint::at(kCenter), Waypoint::at({30.3, 120.2}),
+                                TravelMode::kWalk);
+    EXPECT_EQ(route.status().code(), StatusCode::kFailedPrecondition);
+    EXPECT_NE(route.status().message().find("road network is empty"), std::string::npos);
+    return Status::Ok();
+  });
+  ASSERT_TRUE(s.ok()) << s.to_string();
+}
+
+INSTANTIATE_TEST_SUITE_P(Db, EmptyMapsTest, ::testing::Values(DbKind::kSqlite, DbKind::kPostgres),
+                         [](const auto& info) { return testing::kind_name(info.param); });
+
 INSTANTIATE_TEST_SUITE_P(Db, MapsTest, ::testing::Values(DbKind::kSqlite, DbKind::kPostgres),
                          [](const auto& info) { return testing::kind_name(info.param); });
 
