@@ -74,6 +74,11 @@ std::string param_of(std::string_view message) {
   for (const auto& [phrase, param] : kPhrases) {
     if (message.starts_with(phrase)) return std::string(param);
   }
+  // An unknown name is whatever the client sent, spaces and all.
+  for (std::string_view tail : {": unknown field", ": unknown query parameter"}) {
+    if (message.ends_with(tail))
+      return std::string(message.substr(0, message.size() - tail.size()));
+  }
   size_t n = 0;
   while (n < message.size() && is_param_char(message[n])) ++n;
   const std::string_view token = message.substr(0, n);

@@ -453,6 +453,9 @@ TEST_P(ApiBookingsTest, TableBadInputIsA400NamingItsParamAndBooksNothing) {
   json unknown = table_booking();
   unknown["colour"] = "red";
   expect_bad(alice_.post(booking, unknown), "colour", "an unknown field");
+  unknown.erase("colour");
+  unknown["table colour"] = "red";
+  expect_bad(alice_.post(booking, unknown), "table colour", "an unknown field with a space");
   json negative = table_booking();
   negative["party_size"] = -4;
   expect_bad(alice_.post(booking, negative), "party_size", "a negative party");
@@ -685,6 +688,19 @@ TEST_P(ApiBookingsTest, HotelBadInputChangedPriceAndNoMoney) {
              "more guests than the largest room");
   expect_bad(alice_.get(rooms_url("check_in=2026-11-24&check_out=2026-11-26")), "guests",
              "no guests");
+  expect_bad(alice_.get(rooms_url("check_in=2027-02-28&check_out=2027-02-29&guests=1")),
+             "check_out", "February 29 of a common year");
+  // Dates across a year's end and a leap day come back as they were sent.
+  Reply new_year = alice_.get(rooms_url("check_in=2026-12-31&check_out=2027-01-01&guests=1"));
+  ASSERT_EQ(new_year.status, 200) << new_year.body;
+  EXPECT_EQ(new_year.json_body()["check_in"], "2026-12-31");
+  EXPECT_EQ(new_year.json_body()["check_out"], "2027-01-01");
+  EXPECT_EQ(new_year.json_body()["nights"], 1);
+  clock_.set_wall_us(at(kMonday + 400, 10));  // late December 2027
+  Reply leap = alice_.get(rooms_url("check_in=2028-02-28&check_out=2028-03-01&guests=1"));
+  ASSERT_EQ(leap.status, 200) << leap.body;
+  EXPECT_EQ(leap.json_body()["nights"], 2);  // the 28th and the 29th
+  clock_.set_wall_us(at(kMonday, 10));
 
   json no_total = hotel_booking();
   no_total.erase("expected_total");
