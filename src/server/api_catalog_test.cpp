@@ -1,10 +1,10 @@
 // The catalog routes over real HTTP on 127.0.0.1, with a real AppApi, server, search index and
-// maps, on a SQLite database seeded with the demo city (services/seed.h) at its "now" (Monday
-// 10:30 in the city): search in English and Chinese ("oat latte", 珍珠奶茶), filters (category,
-// brand, price, attributes, open now, rating, distance), sorts and pages, a product with its
-// variants, a merchant with its hours, a menu with its options, a delisted product per role, a
-// product added after start-up found after a refresh, authentication (401 without a key), and
-// bad input named by its parameter.
+// maps, on SQLite and PostgreSQL databases seeded with the demo city (services/seed.h) at its
+// "now" (Monday 10:30 in the city): search in English and Chinese ("oat latte", 珍珠奶茶),
+// filters (category, brand, price, attributes, open now, rating, distance), sorts and pages, a
+// product with its variants, a merchant with its hours, a menu with its options, a delisted
+// product per role, a product added after start-up found after a refresh, authentication (401
+// without a key), and bad input named by its parameter.
 #include "server/api_catalog.h"
 
 #include <arpa/inet.h>
@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -114,56 +115,72 @@ struct Client {
   Reply get(std::string_view target) const { return http_request(port, "GET", target, "", key); }
 };
 
-// The seeded city behind a running server, shared by every test of the suite (the tests only
-// read, except the two that change a product and put it back or add their own).
-class ApiCatalogTest : public ::testing::Test {
+// The seeded city behind a running server, one per database kind, shared by every test of the
+// suite (the tests only read, except those that change a record and put it back, or add their
+// own).
+struct World {
+  ManualClock clock{kNowUs};
+  services::SeededRandom random{11};
+  std::unique_ptr<Db> db;
+  std::unique_ptr<services::Identity> identity;
+  std::unique_ptr<services::SearchIndex> index;
+  std::unique_ptr<services::Maps> maps;
+  std::unique_ptr<AppApi> api;
+  std::unique_ptr<http::Server> server;
+
+  ~World() {
+    if (server) server->stop(std::chrono::milliseconds(0));
+  }
+  Status start(DbKind kind) {
+    QWL_ASSIGN_OR_RETURN(db, services::testing::fresh_db(kind, DbOptions{.pool_size = 4}));
+    QWL_RETURN_IF_ERROR(services::seed_ecosystem(*db, services::SeedOptions{}, clock).status());
+    identity = std::make_unique<services::Identity>(
+        *db, clock, random, services::IdentityOptions{.password_iterations = 100});
+    QWL_ASSIGN_OR_RETURN(index, services::SearchIndex::build(*db, clock));
+    QWL_ASSIGN_OR_RETURN(maps, services::Maps::load(*db, clock));
+    api = std::make_unique<AppApi>(*identity);
+    QWL_RETURN_IF_ERROR(add_catalog_routes(*api, *db, clock, *index));
+    QWL_RETURN_IF_ERROR(add_map_routes(*api, *db, clock, *maps));
+    server = std::make_unique<http::Server>(http::ServerOptions{.port = 0});
+    QWL_RETURN_IF_ERROR(api->register_routes(*server));
+    return server->start();
+  }
+};
+
+std::map<DbKind, std::unique_ptr<World>>& worlds() {
+  static auto* w = new std::map<DbKind, std::unique_ptr<World>>();
+  return *w;
+}
+
+class ApiCatalogTest : public ::testing::TestWithParam<DbKind> {
  protected:
-  static void SetUpTestSuite() {
-    clock_ = new ManualClock(kNowUs);
-    auto db = services::testing::fresh_db(DbKind::kSqlite, DbOptions{.pool_size = 4});
-    ASSERT_TRUE(db.ok()) << db.status().to_string();
-    db_ = db->release();
-    auto seeded = services::seed_ecosystem(*db_, services::SeedOptions{}, *clock_);
-    ASSERT_TRUE(seeded.ok()) << seeded.status().to_string();
-    random_ = new services::SeededRandom(11);
-    identity_ = new services::Identity(*db_, *clock_, *random_,
-                                       services::IdentityOptions{.password_iterations = 100});
-    auto index = services::SearchIndex::build(*db_, *clock_);
-    ASSERT_TRUE(index.ok()) << index.status().to_string();
-    index_ = index->release();
-    auto maps = services::Maps::load(*db_, *clock_);
-    ASSERT_TRUE(maps.ok()) << maps.status().to_string();
-    maps_ = maps->release();
-    api_ = new AppApi(*identity_);
-    ASSERT_TRUE(add_catalog_routes(*api_, *db_, *clock_, *index_).ok());
-    ASSERT_TRUE(add_map_routes(*api_, *db_, *clock_, *maps_).ok());
-    server_ = new http::Server(http::ServerOptions{.port = 0});
-    ASSERT_TRUE(api_->register_routes(*server_).ok());
-    ASSERT_TRUE(server_->start().ok());
+  void SetUp() override {
+    std::unique_ptr<World>& w = worlds()[GetParam()];
+    if (!w) {
+      auto fresh = std::make_unique<World>();
+      const Status started = fresh->start(GetParam());
+      ASSERT_TRUE(started.ok()) << started.to_string();
+      w = std::move(fresh);
+    }
+    world_ = w.get();
+    db_ = world_->db.get();
+    index_ = world_->index.get();
     alice_ = key_for(kAlice);
     luna_owner_ = key_for(kLunaOwner);
     admin_ = key_for(kAdmin);
   }
-  static void TearDownTestSuite() {
-    if (server_) server_->stop(std::chrono::milliseconds(0));
-    delete server_;
-    delete api_;
-    delete maps_;
-    delete index_;
-    delete identity_;
-    delete random_;
-    delete db_;
-    delete clock_;
-    server_ = nullptr;
-  }
-  static std::string key_for(int64_t user_id) {
-    auto key = identity_->create_api_key(services::Actor::system(), user_id, {.name = "test"});
+  static void TearDownTestSuite() { worlds().clear(); }
+
+  std::string key_for(int64_t user_id) {
+    auto key =
+        world_->identity->create_api_key(services::Actor::system(), user_id, {.name = "test"});
     EXPECT_TRUE(key.ok()) << key.status().to_string();
     return key.ok() ? key->key : "";
   }
-
-  static Client as(const std::string& key) { return Client{.port = server_->port(), .key = key}; }
-  static Client alice() { return as(alice_); }
+  Client as(const std::string& key) const {
+    return Client{.port = world_->server->port(), .key = key};
+  }
+  Client alice() const { return as(alice_); }
 
   // A 200 JSON body (the test fails otherwise).
   static json ok_json(const Reply& r) {
@@ -183,34 +200,19 @@ class ApiCatalogTest : public ::testing::Test {
     for (const json& o : list["data"]) out.push_back(o["id"].get<int64_t>());
     return out;
   }
-  static Status exec(std::string_view sql, Params params) {
+  Status exec(std::string_view sql, Params params) {
     return db_->transact([&](Tx& tx) { return tx.exec(sql, params).status(); });
   }
 
-  static ManualClock* clock_;
-  static Db* db_;
-  static services::SeededRandom* random_;
-  static services::Identity* identity_;
-  static services::SearchIndex* index_;
-  static services::Maps* maps_;
-  static AppApi* api_;
-  static http::Server* server_;
-  static std::string alice_, luna_owner_, admin_;
+  World* world_ = nullptr;
+  Db* db_ = nullptr;
+  services::SearchIndex* index_ = nullptr;
+  std::string alice_, luna_owner_, admin_;
 };
-
-ManualClock* ApiCatalogTest::clock_ = nullptr;
-Db* ApiCatalogTest::db_ = nullptr;
-services::SeededRandom* ApiCatalogTest::random_ = nullptr;
-services::Identity* ApiCatalogTest::identity_ = nullptr;
-services::SearchIndex* ApiCatalogTest::index_ = nullptr;
-services::Maps* ApiCatalogTest::maps_ = nullptr;
-AppApi* ApiCatalogTest::api_ = nullptr;
-http::Server* ApiCatalogTest::server_ = nullptr;
-std::string ApiCatalogTest::alice_, ApiCatalogTest::luna_owner_, ApiCatalogTest::admin_;
 
 // ---- authentication ------------------------------------------------------------------------
 
-TEST_F(ApiCatalogTest, EveryRouteNeedsAKey) {
+TEST_P(ApiCatalogTest, EveryRouteNeedsAKey) {
   for (const std::string target : {"/api/v1/search?q=latte", "/api/v1/products/1",
                                    "/api/v1/merchants/1", "/api/v1/merchants/1/menu"}) {
     Reply none = as("").get(target);
@@ -223,7 +225,7 @@ TEST_F(ApiCatalogTest, EveryRouteNeedsAKey) {
 
 // ---- search --------------------------------------------------------------------------------
 
-TEST_F(ApiCatalogTest, OatLatteFindsTheCafesThatSellItWithTheMatchedItem) {
+TEST_P(ApiCatalogTest, OatLatteFindsTheCafesThatSellItWithTheMatchedItem) {
   json j = ok_json(alice().get("/api/v1/search?type=merchants&q=" + url("oat latte")));
   EXPECT_EQ(j["object"], "list");
   ASSERT_FALSE(j["data"].empty()) << j.dump();
@@ -258,7 +260,7 @@ TEST_F(ApiCatalogTest, OatLatteFindsTheCafesThatSellItWithTheMatchedItem) {
   EXPECT_TRUE(zh_ids.count(kLunaCafe)) << zh.dump();
 }
 
-TEST_F(ApiCatalogTest, PearlMilkTeaInChineseFindsTheTeaShops) {
+TEST_P(ApiCatalogTest, PearlMilkTeaInChineseFindsTheTeaShops) {
   json j = ok_json(alice().get("/api/v1/search?type=merchants&q=" + url("珍珠奶茶")));
   ASSERT_FALSE(j["data"].empty()) << j.dump();
   bool cloud_nine = false;
@@ -278,7 +280,7 @@ TEST_F(ApiCatalogTest, PearlMilkTeaInChineseFindsTheTeaShops) {
   for (int64_t id : ids(j)) EXPECT_TRUE(en_ids.count(id)) << id;
 }
 
-TEST_F(ApiCatalogTest, ProductsSortByPriceAndPagesAddUp) {
+TEST_P(ApiCatalogTest, ProductsSortByPriceAndPagesAddUp) {
   json all = ok_json(alice().get("/api/v1/search?sort=price_asc&limit=30"));
   ASSERT_EQ(all["data"].size(), 30u) << all.dump();
   EXPECT_TRUE(all["has_more"].get<bool>());
@@ -308,7 +310,7 @@ TEST_F(ApiCatalogTest, ProductsSortByPriceAndPagesAddUp) {
   EXPECT_FALSE(tail["has_more"].get<bool>());
 }
 
-TEST_F(ApiCatalogTest, ProductFiltersHoldForEveryHit) {
+TEST_P(ApiCatalogTest, ProductFiltersHoldForEveryHit) {
   // Price range, in fen.
   json priced = ok_json(alice().get("/api/v1/search?min_price=1000&max_price=5000&limit=100"));
   ASSERT_FALSE(priced["data"].empty());
@@ -361,7 +363,7 @@ TEST_F(ApiCatalogTest, ProductFiltersHoldForEveryHit) {
   for (const json& p : branded["data"]) EXPECT_EQ(p["brand_id"], 1);
 }
 
-TEST_F(ApiCatalogTest, MerchantsOpenNowNearestFirstWithinARadius) {
+TEST_P(ApiCatalogTest, MerchantsOpenNowNearestFirstWithinARadius) {
   // Shu Flavour Sichuan Kitchen opens at 11:00: found, but closed at 10:30.
   json sichuan = ok_json(alice().get("/api/v1/search?type=merchants&q=" + url("Shu Flavour")));
   ASSERT_FALSE(sichuan["data"].empty()) << sichuan.dump();
@@ -396,7 +398,7 @@ TEST_F(ApiCatalogTest, MerchantsOpenNowNearestFirstWithinARadius) {
   }
 }
 
-TEST_F(ApiCatalogTest, SearchRefusesBadInputNamingTheParameter) {
+TEST_P(ApiCatalogTest, SearchRefusesBadInputNamingTheParameter) {
   const Client c = alice();
   expect_bad(c.get("/api/v1/search?q=latte&colour=red"), "colour", "unknown parameter");
   expect_bad(c.get("/api/v1/search?q=latte&q=tea"), "q", "repeated parameter");
@@ -426,15 +428,17 @@ TEST_F(ApiCatalogTest, SearchRefusesBadInputNamingTheParameter) {
   expect_bad(c.get("/api/v1/search?q=" + std::string(600, 'a')), "q", "text too long");
 }
 
-TEST_F(ApiCatalogTest, RefreshMakesANewProductSearchable) {
+TEST_P(ApiCatalogTest, RefreshMakesANewProductSearchable) {
   const std::string name = "Zanzibar Vanilla Pods";
   json before = ok_json(alice().get("/api/v1/search?q=" + url("zanzibar vanilla")));
   EXPECT_EQ(before["total"], 0) << before.dump();
-  ASSERT_TRUE(exec("INSERT INTO products (merchant_id, category_id, name_en, name_zh, "
-                   "created_at_us, updated_at_us) SELECT merchant_id, category_id, ?, ?, 1, 1 "
-                   "FROM products WHERE id = 1",
-                   {name, "桑给巴尔香草荚"})
-                  .ok());
+  ASSERT_TRUE(
+      exec("INSERT INTO products (merchant_id, category_id, name_en, name_zh, "
+           "created_at_us, updated_at_us) SELECT merchant_id, category_id, CAST(? AS TEXT), "
+           "CAST(? AS TEXT), 1, 1 "
+           "FROM products WHERE id = 1",
+           {name, "桑给巴尔香草荚"})
+          .ok());
   ASSERT_TRUE(exec("INSERT INTO product_variants (product_id, sku, price, stock) SELECT MAX(id), "
                    "'ZANZ-1', 4200, 7 FROM products",
                    {})
@@ -453,7 +457,7 @@ TEST_F(ApiCatalogTest, RefreshMakesANewProductSearchable) {
 
 // ---- products ------------------------------------------------------------------------------
 
-TEST_F(ApiCatalogTest, ProductWithVariantsAttributesAndMerchant) {
+TEST_P(ApiCatalogTest, ProductWithVariantsAttributesAndMerchant) {
   const json hit = ok_json(alice().get("/api/v1/search?limit=1&sort=sales"))["data"][0];
   const int64_t id = hit["id"].get<int64_t>();
   json p = ok_json(alice().get(fmt::format("/api/v1/products/{}", id)));
@@ -495,7 +499,7 @@ TEST_F(ApiCatalogTest, ProductWithVariantsAttributesAndMerchant) {
   expect_bad(alice().get("/api/v1/products/1?expand=all"), "expand", "unknown parameter");
 }
 
-TEST_F(ApiCatalogTest, ADelistedProductIsHiddenButItsOwnerAndAdminsSeeIt) {
+TEST_P(ApiCatalogTest, ADelistedProductIsHiddenButItsOwnerAndAdminsSeeIt) {
   // Product 2's store gets Luna Café's owner for the test.
   int64_t merchant = 0;
   Value owner;  // put back afterwards
@@ -523,7 +527,7 @@ TEST_F(ApiCatalogTest, ADelistedProductIsHiddenButItsOwnerAndAdminsSeeIt) {
 
 // ---- merchants and menus -------------------------------------------------------------------
 
-TEST_F(ApiCatalogTest, MerchantWithHoursOpenNowAndDeliveryTerms) {
+TEST_P(ApiCatalogTest, MerchantWithHoursOpenNowAndDeliveryTerms) {
   json m = ok_json(alice().get("/api/v1/merchants/1"));
   EXPECT_EQ(m["object"], "merchant");
   EXPECT_EQ(m["id"], kLunaCafe);
@@ -563,7 +567,7 @@ TEST_F(ApiCatalogTest, MerchantWithHoursOpenNowAndDeliveryTerms) {
   EXPECT_EQ(alice().get("/api/v1/merchants/99999").status, 404);
 }
 
-TEST_F(ApiCatalogTest, MenuItemsWithOptionGroupsOptionsAndPrices) {
+TEST_P(ApiCatalogTest, MenuItemsWithOptionGroupsOptionsAndPrices) {
   json menu = ok_json(alice().get("/api/v1/merchants/1/menu"));
   EXPECT_EQ(menu["object"], "menu");
   EXPECT_EQ(menu["merchant_id"], kLunaCafe);
@@ -603,6 +607,9 @@ TEST_F(ApiCatalogTest, MenuItemsWithOptionGroupsOptionsAndPrices) {
   EXPECT_EQ(alice().get("/api/v1/merchants/99999/menu").status, 404);
   expect_bad(alice().get("/api/v1/merchants/0/menu"), "id", "id zero");
 }
+
+INSTANTIATE_TEST_SUITE_P(Db, ApiCatalogTest, ::testing::Values(DbKind::kSqlite, DbKind::kPostgres),
+                         [](const auto& info) { return services::testing::kind_name(info.param); });
 
 }  // namespace
 }  // namespace qwl::app

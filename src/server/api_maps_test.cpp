@@ -1,10 +1,10 @@
 // The maps routes over real HTTP on 127.0.0.1, with a real AppApi, server, maps service and
-// search index, on a SQLite database seeded with the demo city (services/seed.h) at its "now"
-// (Monday 10:30 in the city): places nearby (radius, kinds in both languages, open now, limits),
-// one place, geocoding of saved labels in both languages and of place names (another user's
-// saved place never shown), routes from and to coordinates, places and saved labels by GET and
-// POST for each mode, a merchant's delivery ETA, authentication (401 without a key), and bad
-// input named by its parameter.
+// search index, on SQLite and PostgreSQL databases seeded with the demo city (services/seed.h)
+// at its "now" (Monday 10:30 in the city): places nearby (radius, kinds in both languages, open
+// now, limits), one place, geocoding of saved labels in both languages and of place names
+// (another user's saved place never shown), routes from and to coordinates, places and saved
+// labels by GET and POST for each mode, a merchant's delivery ETA, authentication (401 without
+// a key), and bad input named by its parameter.
 #include "server/api_maps.h"
 
 #include <arpa/inet.h>
@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -117,62 +118,77 @@ struct Client {
   }
 };
 
-// The seeded city behind a running server, shared by every test of the suite (they only read).
-class ApiMapsTest : public ::testing::Test {
+// The seeded city behind a running server, one per database kind, shared by every test of the
+// suite (they only read).
+struct World {
+  ManualClock clock{kNowUs};
+  services::SeededRandom random{13};
+  std::unique_ptr<Db> db;
+  std::unique_ptr<services::Identity> identity;
+  std::unique_ptr<services::SearchIndex> index;
+  std::unique_ptr<services::Maps> maps;
+  std::unique_ptr<AppApi> api;
+  std::unique_ptr<http::Server> server;
+
+  ~World() {
+    if (server) server->stop(std::chrono::milliseconds(0));
+  }
+  Status start(DbKind kind, std::string_view operator_key) {
+    QWL_ASSIGN_OR_RETURN(db, services::testing::fresh_db(kind, DbOptions{.pool_size = 4}));
+    QWL_RETURN_IF_ERROR(services::seed_ecosystem(*db, services::SeedOptions{}, clock).status());
+    identity = std::make_unique<services::Identity>(
+        *db, clock, random, services::IdentityOptions{.password_iterations = 100});
+    QWL_ASSIGN_OR_RETURN(index, services::SearchIndex::build(*db, clock));
+    QWL_ASSIGN_OR_RETURN(maps, services::Maps::load(*db, clock));
+    api = std::make_unique<AppApi>(*identity);
+    QWL_RETURN_IF_ERROR(api->set_operator_key(operator_key));
+    QWL_RETURN_IF_ERROR(add_catalog_routes(*api, *db, clock, *index));
+    QWL_RETURN_IF_ERROR(add_map_routes(*api, *db, clock, *maps));
+    server = std::make_unique<http::Server>(http::ServerOptions{.port = 0});
+    QWL_RETURN_IF_ERROR(api->register_routes(*server));
+    return server->start();
+  }
+};
+
+std::map<DbKind, std::unique_ptr<World>>& worlds() {
+  static auto* w = new std::map<DbKind, std::unique_ptr<World>>();
+  return *w;
+}
+
+class ApiMapsTest : public ::testing::TestWithParam<DbKind> {
  protected:
-  static void SetUpTestSuite() {
-    clock_ = new ManualClock(kNowUs);
-    auto db = services::testing::fresh_db(DbKind::kSqlite, DbOptions{.pool_size = 4});
-    ASSERT_TRUE(db.ok()) << db.status().to_string();
-    db_ = db->release();
-    auto seeded = services::seed_ecosystem(*db_, services::SeedOptions{}, *clock_);
-    ASSERT_TRUE(seeded.ok()) << seeded.status().to_string();
-    random_ = new services::SeededRandom(13);
-    identity_ = new services::Identity(*db_, *clock_, *random_,
-                                       services::IdentityOptions{.password_iterations = 100});
-    auto index = services::SearchIndex::build(*db_, *clock_);
-    ASSERT_TRUE(index.ok()) << index.status().to_string();
-    index_ = index->release();
-    auto maps = services::Maps::load(*db_, *clock_);
-    ASSERT_TRUE(maps.ok()) << maps.status().to_string();
-    maps_ = maps->release();
-    api_ = new AppApi(*identity_);
-    ASSERT_TRUE(api_->set_operator_key(kOperatorKey).ok());
-    ASSERT_TRUE(add_catalog_routes(*api_, *db_, *clock_, *index_).ok());
-    ASSERT_TRUE(add_map_routes(*api_, *db_, *clock_, *maps_).ok());
-    server_ = new http::Server(http::ServerOptions{.port = 0});
-    ASSERT_TRUE(api_->register_routes(*server_).ok());
-    ASSERT_TRUE(server_->start().ok());
+  void SetUp() override {
+    std::unique_ptr<World>& w = worlds()[GetParam()];
+    if (!w) {
+      auto fresh = std::make_unique<World>();
+      const Status started = fresh->start(GetParam(), kOperatorKey);
+      ASSERT_TRUE(started.ok()) << started.to_string();
+      w = std::move(fresh);
+    }
+    world_ = w.get();
+    db_ = world_->db.get();
     alice_ = key_for(kAlice);
     wang_ = key_for(kWang);
   }
-  static void TearDownTestSuite() {
-    if (server_) server_->stop(std::chrono::milliseconds(0));
-    delete server_;
-    delete api_;
-    delete maps_;
-    delete index_;
-    delete identity_;
-    delete random_;
-    delete db_;
-    delete clock_;
-    server_ = nullptr;
-  }
-  static std::string key_for(int64_t user_id) {
-    auto key = identity_->create_api_key(services::Actor::system(), user_id, {.name = "test"});
+  static void TearDownTestSuite() { worlds().clear(); }
+
+  std::string key_for(int64_t user_id) {
+    auto key =
+        world_->identity->create_api_key(services::Actor::system(), user_id, {.name = "test"});
     EXPECT_TRUE(key.ok()) << key.status().to_string();
     return key.ok() ? key->key : "";
   }
-
-  static Client as(const std::string& key) { return Client{.port = server_->port(), .key = key}; }
-  static Client alice() { return as(alice_); }
-  static Client wang() { return as(wang_); }
+  Client as(const std::string& key) const {
+    return Client{.port = world_->server->port(), .key = key};
+  }
+  Client alice() const { return as(alice_); }
+  Client wang() const { return as(wang_); }
 
   static json ok_json(const Reply& r) {
     EXPECT_EQ(r.status, 200) << r.body;
     return r.json_body();
   }
-  // An error with this status, code and param.
+  // An error with this status and param.
   static void expect_error(const Reply& r, int status, std::string_view param,
                            std::string_view what) {
     EXPECT_EQ(r.status, status) << what << ": " << r.body;
@@ -187,34 +203,18 @@ class ApiMapsTest : public ::testing::Test {
     EXPECT_EQ(r.error_field("code"), "invalid_argument") << what;
   }
   // A place's coordinate, from its page.
-  static services::LatLon place_at(int64_t place_id) {
+  services::LatLon place_at(int64_t place_id) const {
     const json p = ok_json(alice().get(fmt::format("/api/v1/places/{}", place_id)));
     return {p["location"]["lat"].get<double>(), p["location"]["lon"].get<double>()};
   }
 
   static constexpr std::string_view kOperatorKey = "operator-key-0123456789";
-  static ManualClock* clock_;
-  static Db* db_;
-  static services::SeededRandom* random_;
-  static services::Identity* identity_;
-  static services::SearchIndex* index_;
-  static services::Maps* maps_;
-  static AppApi* api_;
-  static http::Server* server_;
-  static std::string alice_, wang_;
+  World* world_ = nullptr;
+  Db* db_ = nullptr;
+  std::string alice_, wang_;
 };
 
-ManualClock* ApiMapsTest::clock_ = nullptr;
-Db* ApiMapsTest::db_ = nullptr;
-services::SeededRandom* ApiMapsTest::random_ = nullptr;
-services::Identity* ApiMapsTest::identity_ = nullptr;
-services::SearchIndex* ApiMapsTest::index_ = nullptr;
-services::Maps* ApiMapsTest::maps_ = nullptr;
-AppApi* ApiMapsTest::api_ = nullptr;
-http::Server* ApiMapsTest::server_ = nullptr;
-std::string ApiMapsTest::alice_, ApiMapsTest::wang_;
-
-TEST_F(ApiMapsTest, EveryRouteNeedsAKey) {
+TEST_P(ApiMapsTest, EveryRouteNeedsAKey) {
   for (const std::string target :
        {"/api/v1/places/nearby?lat=30.25&lon=120.16", "/api/v1/places/1", "/api/v1/geocode?q=home",
         "/api/v1/routes?from=home&to=place:1", "/api/v1/merchants/1/delivery-eta?address_id=1"}) {
@@ -227,7 +227,7 @@ TEST_F(ApiMapsTest, EveryRouteNeedsAKey) {
 
 // ---- places --------------------------------------------------------------------------------
 
-TEST_F(ApiMapsTest, NearbyCafesNearestFirstWithTheirMerchant) {
+TEST_P(ApiMapsTest, NearbyCafesNearestFirstWithTheirMerchant) {
   const services::LatLon luna = place_at(1);
   json j = ok_json(alice().get(
       fmt::format("/api/v1/places/nearby?lat={}&lon={}&radius=600&kind=cafe", luna.lat, luna.lon)));
@@ -264,7 +264,7 @@ TEST_F(ApiMapsTest, NearbyCafesNearestFirstWithTheirMerchant) {
   for (const json& p : two["data"]) EXPECT_TRUE(p["kind"] == "cafe" || p["kind"] == "tea");
 }
 
-TEST_F(ApiMapsTest, NearbyOpenNowAndRating) {
+TEST_P(ApiMapsTest, NearbyOpenNowAndRating) {
   const services::LatLon luna = place_at(1);
   const std::string base =
       fmt::format("/api/v1/places/nearby?lat={}&lon={}&radius=3000&limit=50", luna.lat, luna.lon);
@@ -279,7 +279,7 @@ TEST_F(ApiMapsTest, NearbyOpenNowAndRating) {
   for (const json& p : rated["data"]) EXPECT_GE(p["rating"].get<double>(), 4.5);
 }
 
-TEST_F(ApiMapsTest, NearbyRefusesBadInputNamingTheParameter) {
+TEST_P(ApiMapsTest, NearbyRefusesBadInputNamingTheParameter) {
   const Client c = alice();
   expect_bad(c.get("/api/v1/places/nearby?lat=91&lon=120.16"), "lat", "latitude out of range");
   expect_bad(c.get("/api/v1/places/nearby?lat=abc&lon=120.16"), "lat", "latitude not a number");
@@ -299,7 +299,7 @@ TEST_F(ApiMapsTest, NearbyRefusesBadInputNamingTheParameter) {
              "rating not a number");
 }
 
-TEST_F(ApiMapsTest, OnePlaceWithHoursAndItsMerchant) {
+TEST_P(ApiMapsTest, OnePlaceWithHoursAndItsMerchant) {
   json p = ok_json(alice().get("/api/v1/places/1"));
   EXPECT_EQ(p["object"], "place");
   EXPECT_EQ(p["id"], 1);
@@ -320,7 +320,7 @@ TEST_F(ApiMapsTest, OnePlaceWithHoursAndItsMerchant) {
 
 // ---- geocoding -----------------------------------------------------------------------------
 
-TEST_F(ApiMapsTest, GeocodesSavedLabelsInBothLanguagesThenPlaces) {
+TEST_P(ApiMapsTest, GeocodesSavedLabelsInBothLanguagesThenPlaces) {
   json home = ok_json(alice().get("/api/v1/geocode?q=home"));
   ASSERT_FALSE(home["data"].empty());
   EXPECT_EQ(home["data"][0]["object"], "geocode_match");
@@ -349,7 +349,7 @@ TEST_F(ApiMapsTest, GeocodesSavedLabelsInBothLanguagesThenPlaces) {
   expect_bad(alice().get("/api/v1/geocode?q=home&near=home"), "near", "unknown parameter");
 }
 
-TEST_F(ApiMapsTest, AnotherUsersSavedPlaceIsNeverShown) {
+TEST_P(ApiMapsTest, AnotherUsersSavedPlaceIsNeverShown) {
   for (const std::string q : {"home", "office", "公司", "家", "default", "Alice"}) {
     json j = ok_json(wang().get("/api/v1/geocode?limit=20&q=" + url(q)));
     for (const json& m : j["data"]) {
@@ -378,7 +378,7 @@ TEST_F(ApiMapsTest, AnotherUsersSavedPlaceIsNeverShown) {
 
 // ---- routes --------------------------------------------------------------------------------
 
-TEST_F(ApiMapsTest, RoutesFromASavedLabelToAPlaceInEachMode) {
+TEST_P(ApiMapsTest, RoutesFromASavedLabelToAPlaceInEachMode) {
   const services::LatLon luna = place_at(1);
   int64_t walking_s = 0;
   for (const std::string mode : {"walking", "cycling", "driving"}) {
@@ -421,7 +421,7 @@ TEST_F(ApiMapsTest, RoutesFromASavedLabelToAPlaceInEachMode) {
   EXPECT_EQ(ids["from"]["address_id"], kAliceHome);
 }
 
-TEST_F(ApiMapsTest, PostRoutesTakeObjectsOrTexts) {
+TEST_P(ApiMapsTest, PostRoutesTakeObjectsOrTexts) {
   const services::LatLon luna = place_at(1);
   json body = {{"from", {{"address_id", kAliceOffice}}},
                {"to", {{"lat", luna.lat}, {"lon", luna.lon}}},
@@ -461,7 +461,7 @@ TEST_F(ApiMapsTest, PostRoutesTakeObjectsOrTexts) {
   EXPECT_EQ(not_json.status, 400) << not_json.body;
 }
 
-TEST_F(ApiMapsTest, GetRoutesRefuseBadInputNamingTheParameter) {
+TEST_P(ApiMapsTest, GetRoutesRefuseBadInputNamingTheParameter) {
   const Client c = alice();
   expect_bad(c.get("/api/v1/routes?to=place:1"), "from", "no start");
   expect_bad(c.get("/api/v1/routes?from=home"), "to", "no destination");
@@ -477,7 +477,7 @@ TEST_F(ApiMapsTest, GetRoutesRefuseBadInputNamingTheParameter) {
 
 // ---- delivery ETA --------------------------------------------------------------------------
 
-TEST_F(ApiMapsTest, DeliveryEtaIsPreparationPlusTheRide) {
+TEST_P(ApiMapsTest, DeliveryEtaIsPreparationPlusTheRide) {
   const json merchant = ok_json(alice().get("/api/v1/merchants/1"));
   json eta = ok_json(
       alice().get(fmt::format("/api/v1/merchants/1/delivery-eta?address_id={}", kAliceOffice)));
@@ -524,6 +524,9 @@ TEST_F(ApiMapsTest, DeliveryEtaIsPreparationPlusTheRide) {
   EXPECT_EQ(shop.status, 409) << shop.body;
   EXPECT_EQ(shop.error_field("code"), "failed_precondition");
 }
+
+INSTANTIATE_TEST_SUITE_P(Db, ApiMapsTest, ::testing::Values(DbKind::kSqlite, DbKind::kPostgres),
+                         [](const auto& info) { return services::testing::kind_name(info.param); });
 
 }  // namespace
 }  // namespace qwl::app
