@@ -5,7 +5,7 @@ target_sources(qwl_server PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/api_catalog.cpp
   ${CMAKE_CURRENT_LIST_DIR}/api_maps.cpp)
 
-# Over real HTTP on a SQLite database seeded with the demo city (services/seed.h).
+# Over real HTTP on SQLite and PostgreSQL databases seeded with the demo city (services/seed.h).
 qwl_test(api_catalog_tests LABEL server
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/api_catalog_test.cpp
           ${CMAKE_CURRENT_LIST_DIR}/api_maps_test.cpp

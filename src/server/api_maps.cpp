@@ -258,9 +258,10 @@ class MapRoutes {
     services::NearbyQuery q;
     q.center = {at->first, at->second};
     QWL_ASSIGN_OR_RETURN(std::optional<double> radius,
-                         query_double(req, "radius", 0, std::numeric_limits<double>::max()));
+                         query_double(req, "radius", std::numeric_limits<double>::lowest(),
+                                      std::numeric_limits<double>::max()));
     if (radius) {
-      if (*radius <= 0) return bad_param("radius", "must be more than 0 metres");
+      if (*radius <= 0) return bad_param("radius", "{} m: must be more than 0 metres", *radius);
       if (*radius > services::kMaxNearbyRadiusM)
         return bad_param("radius", "{} m is more than the maximum, {} m", *radius,
                          services::kMaxNearbyRadiusM);
@@ -495,19 +496,41 @@ class MapRoutes {
   }
 
  private:
+  // A waypoint made concrete, with its label: a text is geocoded here once (the best match, as
+  // Maps::resolve() takes it) and becomes that address or place, so that route() resolves it
+  // by id without geocoding again and the answer can say which one the text meant.
+  struct Concrete {
+    services::Waypoint waypoint;
+    services::ResolvedWaypoint resolved;
+  };
+  Result<Concrete> concrete(Tx& tx, const Caller& caller, services::Waypoint w,
+                            std::string_view param) const {
+    if (!w.query.empty()) {
+      QWL_ASSIGN_OR_RETURN(
+          std::vector<services::GeocodeMatch> matches,
+          maps_.geocode(tx, caller.actor, services::GeocodeQuery{.text = w.query, .limit = 1}));
+      if (matches.empty())
+        return NotFoundError("{}: no saved address or place matches '{}'", param, shown(w.query));
+      const services::GeocodeMatch& m = matches.front();
+      w = m.source == services::GeocodeSource::kSavedAddress ? services::Waypoint::address(m.id)
+                                                             : services::Waypoint::poi(m.id);
+    }
+    Result<services::ResolvedWaypoint> resolved = maps_.resolve(tx, caller.actor, w);
+    if (!resolved.ok()) return resolved.status().with_context(param);
+    return Concrete{.waypoint = std::move(w), .resolved = std::move(resolved).value()};
+  }
+
   Result<http::Response> route(const Caller& caller, const services::Waypoint& from,
                                const services::Waypoint& to, services::TravelMode mode) const {
     const int64_t now_us = clock_.wall_us();
     json out;
     QWL_RETURN_IF_ERROR(db_.read([&](Tx& tx) -> Status {
-      // Resolved first for the answer's labels and to name the failing end; route() resolves
-      // them again on the same snapshot's terms (a place's recorded road node).
-      Result<services::ResolvedWaypoint> a = maps_.resolve(tx, caller.actor, from);
-      if (!a.ok()) return a.status().with_context("from");
-      Result<services::ResolvedWaypoint> b = maps_.resolve(tx, caller.actor, to);
-      if (!b.ok()) return b.status().with_context("to");
-      QWL_ASSIGN_OR_RETURN(services::Route r, maps_.route(tx, caller.actor, from, to, mode));
-      out = route_json(r, waypoint_json(from, *a), waypoint_json(to, *b), now_us);
+      QWL_ASSIGN_OR_RETURN(Concrete a, concrete(tx, caller, from, "from"));
+      QWL_ASSIGN_OR_RETURN(Concrete b, concrete(tx, caller, to, "to"));
+      QWL_ASSIGN_OR_RETURN(services::Route r,
+                           maps_.route(tx, caller.actor, a.waypoint, b.waypoint, mode));
+      out = route_json(r, waypoint_json(a.waypoint, a.resolved),
+                       waypoint_json(b.waypoint, b.resolved), now_us);
       return Status::Ok();
     }));
     return json_response(out);

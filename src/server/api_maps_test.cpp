@@ -391,7 +391,7 @@ TEST_P(ApiMapsTest, RoutesFromASavedLabelToAPlaceInEachMode) {
     EXPECT_GT(duration, 0);
     EXPECT_EQ(r["eta_at"], kNowS + duration);
     EXPECT_EQ(r["from"]["label"], "home");
-    EXPECT_TRUE(r["from"]["address_id"].is_null());  // given as a label
+    EXPECT_EQ(r["from"]["address_id"], kAliceHome);  // the saved place the label named
     EXPECT_EQ(r["to"]["place_id"], 1);
     EXPECT_DOUBLE_EQ(r["to"]["location"]["lat"].get<double>(), luna.lat);
     ASSERT_FALSE(r["steps"].empty());
