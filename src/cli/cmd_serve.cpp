@@ -23,9 +23,11 @@
 #include "runtime/scheduler.h"
 #include "server/app_api.h"
 #include "server/app_api_keyring.h"
+#include "server/app_ecosystem.h"
 #include "server/http_server.h"
 #include "server/openai_service.h"
 #include "services/identity.h"
+#include "services/seed.h"
 #include "store/db.h"
 #include "store/migrations.h"
 
@@ -51,6 +53,7 @@ struct ServeArgs {
   bool isolate_prefix_cache = false;
   std::string db = kDefaultDbUrl;
   bool secure_cookies = false;
+  bool no_seed = false;
 };
 
 // The id clients use as "model": --model-name, else the file or folder name without extension.
@@ -91,6 +94,22 @@ Status run(const ServeArgs& a) {
       std::count_if(db_keys.begin(), db_keys.end(), [](const auto& k) { return !k.revoked_at_us; });
   QWL_LOG_INFO("database {}: schema version {}, {} active API keys ({} expired sessions removed)",
                (*db)->url(), schema, active_db_keys, expired);
+  // A new database gets the demo city, so that the app works out of the box (`qwenlayer seed`
+  // makes other cities; --no-seed leaves an empty database empty).
+  QWL_ASSIGN_OR_RETURN(bool has_data, services::has_ecosystem_data(**db));
+  if (!has_data && !a.no_seed) {
+    Stopwatch seed_watch;
+    QWL_ASSIGN_OR_RETURN(services::SeedReport seeded,
+                         services::seed_ecosystem(**db, services::SeedOptions{}, Clock::real()));
+    QWL_LOG_INFO(
+        "database {} was empty: seeded the demo city in {:.1f} s (accounts: "
+        "alice@example.com, wang@example.com, luna@example.com, ... password \"demo\")",
+        (*db)->url(), seed_watch.elapsed_s());
+    (void)seeded;
+  }
+  // The ecosystem's indexes, workers and routes (search, maps, commerce, bookings, events).
+  QWL_ASSIGN_OR_RETURN(std::unique_ptr<app::EcosystemServer> ecosystem,
+                       app::EcosystemServer::start(**db, Clock::real()));
 
   // API keys: the operator's --api-key (hashed at once; the text is not kept), the --keys-file
   // keys, then the users' keys in the database.
@@ -128,6 +147,7 @@ Status run(const ServeArgs& a) {
   http::Server server(server_options);
   service.observe_server(&server);
   QWL_RETURN_IF_ERROR(service.add_routes(server));
+  QWL_RETURN_IF_ERROR(ecosystem->add_routes(app_api));
   QWL_RETURN_IF_ERROR(app_api.register_routes(server));
   QWL_RETURN_IF_ERROR(server.start());
   QWL_LOG_INFO("listening on http://{}:{} (loading the model; /health answers 503 until ready)",
@@ -196,6 +216,7 @@ Status run(const ServeArgs& a) {
   // a clean end instead of being cut off mid-body when the server closes its connection.
   const auto grace = std::chrono::milliseconds(static_cast<int64_t>(a.grace_s * 1000));
   std::thread stopper([&server, grace] { server.stop(grace); });
+  ecosystem->stop();  // ends event streams at once and the workers (the server is stopping)
   const auto cancel_at = std::chrono::steady_clock::now() + grace * 4 / 5;
   while (std::chrono::steady_clock::now() < cancel_at) {
     const SchedulerStats s = scheduler.value()->stats();
@@ -264,6 +285,9 @@ void add_serve(CLI::App& app, int& exit_code) {
       ->check(CLI::Range(0, 100000))
       ->capture_default_str();
   add_db_option(cmd, args->db);
+  cmd->add_flag("--no-seed", args->no_seed,
+                "Leave an empty database empty (by default a database without ecosystem data "
+                "gets the demo city of `qwenlayer seed --scale demo`)");
   cmd->add_flag("--secure-cookies", args->secure_cookies,
                 "Mark the web session cookie Secure (clients reach the server over HTTPS)");
   cmd->add_flag("--isolate-prefix-cache", args->isolate_prefix_cache,
