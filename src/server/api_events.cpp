@@ -319,7 +319,7 @@ class Poller {
           for (int64_t id = first; id < row.id; ++id) gaps.emplace(id, give_up);
         }
         cursor_ = row.id;
-        deliver(row);
+        deliver(row, /*late=*/false);
       }
       publish_cursor(cursor_);
       if (static_cast<int64_t>(rows.size()) < options_.batch_rows) break;
@@ -346,7 +346,7 @@ class Poller {
         const OutboxRow row = row_from(r);
         gaps.erase(row.id);
         ++late_rows_;
-        deliver(row);
+        deliver(row, /*late=*/true);
       }
     }
     // Streams behind the cursor page through their own rows.
@@ -357,21 +357,31 @@ class Poller {
     return Status::Ok();
   }
 
-  // Sends one event; a stream that cannot take it is marked done (and closed when its client
-  // is too slow, so that it reconnects and resumes from Last-Event-ID).
-  void send(FeedStream& s, const OutboxRow& row, const std::string& data) {
-    if (s.done) return;
+  // Sends one event. When the stream's queue is full, a row in id order (not `late`) turns
+  // the stream into a catching-up one just before that row: it reads the rest from the table
+  // as its client takes them, so a burst never loses events and a slow client only lags (a
+  // client that stops reading is cut off by the server's write timeout). A late row cannot be
+  // read again that way (the stream is past its id): the stream is closed and its client
+  // resumes from Last-Event-ID. Returns whether the event was queued.
+  bool send(FeedStream& s, const OutboxRow& row, const std::string& data, bool late) {
+    if (s.done) return false;
     const std::string id = std::to_string(row.id);
     const Status st = s.sink.try_send(http::Event{.data = data, .event = row.kind, .id = id});
     if (st.ok()) {
       ++events_sent_;
-      return;
+      return true;
+    }
+    if (st.code() == StatusCode::kResourceExhausted && !late) {
+      s.live = false;
+      s.pos = row.id - 1;
+      return false;
     }
     s.done = true;
     if (st.code() == StatusCode::kResourceExhausted) {
       ++dropped_slow_;
       s.sink.close();
     }
+    return false;
   }
 
  private:
@@ -383,7 +393,9 @@ class Poller {
   }
 
   // A row to every stream of its user that should have it now (see the file comment).
-  void deliver(const OutboxRow& row) {
+  // `in_order`: a stream for which the row is in id order although it is late for the others
+  // (the catching-up stream that found it).
+  void deliver(const OutboxRow& row, bool late, const FeedStream* in_order = nullptr) {
     std::string data;
     auto [begin, end] = by_user_.equal_range(row.user_id);
     for (auto it = begin; it != end; ++it) {
@@ -391,7 +403,7 @@ class Poller {
       if (s->done || row.id <= s->after || (!s->live && row.id > s->pos)) continue;
       if (!s->kinds.has(row.kind)) continue;
       if (data.empty()) data = event_data(row);
-      send(*s, row, data);
+      send(*s, row, data, late && s != in_order);
     }
   }
 
@@ -411,11 +423,13 @@ class Poller {
       if (gaps.erase(row.id) > 0) {
         // A late row seen first here: every stream that passed it gets it now, this one too.
         ++late_rows_;
-        deliver(row);
+        deliver(row, /*late=*/true, &s);
+        if (s.done || s.pos < row.id) return Status::Ok();  // closed, or full (pos went back)
         continue;
       }
-      if (s.kinds.has(row.kind)) send(s, row, event_data(row));
-      if (s.done) return Status::Ok();
+      if (s.kinds.has(row.kind) && !send(s, row, event_data(row), /*late=*/false)) {
+        return Status::Ok();  // full (pos is back before the row) or done
+      }
     }
     if (static_cast<int64_t>(rows.size()) < limit) {
       s.live = true;
@@ -440,6 +454,7 @@ void EventFeed::loop(std::stop_token stop) {
     std::lock_guard lock(st.mu);
     cursor = st.cursor;
   }
+  int64_t failing = 0;  // polls failed in a row
   while (!stop.stop_requested()) {
     // Adopt new streams and let go of finished ones.
     {
@@ -468,9 +483,16 @@ void EventFeed::loop(std::stop_token stop) {
     st.late_rows += poller.late_rows();
     st.streams_dropped_slow += poller.dropped_slow();
     st.gaps_open = static_cast<int64_t>(st.gaps.size());
+    // A database that is down fails every poll: say so when it starts and when it ends, not
+    // four times a second.
     if (!status.ok()) {
       ++st.poll_errors;
-      QWL_LOG_WARN("events: reading the outbox failed (retrying): {}", status.to_string());
+      if (failing++ == 0)
+        QWL_LOG_WARN("events: reading the outbox failed (retrying every poll): {}",
+                     status.to_string());
+    } else if (failing > 0) {
+      QWL_LOG_INFO("events: reading the outbox works again after {} failed polls", failing);
+      failing = 0;
     }
     std::unique_lock lock(st.mu);
     st.wake.wait_for(lock, stop, options_.poll_interval, [&] { return !st.joining.empty(); });

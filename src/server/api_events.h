@@ -22,8 +22,10 @@
 // are taken when a transaction inserts, not when it commits): the feed remembers the ids it
 // skipped and delivers them when they appear, waiting at most gap_timeout (rolled-back
 // transactions leave ids that never appear). So a stream delivers every row of its user once,
-// in id order except for such late rows. A client that reads too slowly to keep up
-// (max_queued_events waiting) is disconnected and resumes with Last-Event-ID.
+// in id order except for such late rows. A stream whose client reads slower than its events
+// come (max_queued_events waiting) goes back to reading its rows from the table at its client's
+// pace: nothing is lost, it only lags; a client that stops reading altogether is cut off by the
+// server's write timeout.
 //
 // What the server must do (cmd_serve): construct one EventFeed over the ecosystem Db, start()
 // it before the server starts, add_event_routes() before AppApi::register_routes(), and at
@@ -62,7 +64,8 @@ struct EventFeedOptions {
   std::chrono::milliseconds heartbeat{15'000};
   // How long an id below the newest one seen is waited for (see above).
   std::chrono::milliseconds gap_timeout{30'000};
-  // Events a stream may have waiting for its client; beyond it the stream is closed.
+  // Events a stream may have waiting for its client; beyond it the stream catches up from the
+  // table as its client reads.
   size_t max_queued_events = 256;
   // Open streams at most, per user and in all (more answer 429).
   int max_streams_per_user = 8;
@@ -75,7 +78,7 @@ struct EventFeedOptions {
 struct EventFeedStats {
   int64_t streams_open = 0;
   int64_t streams_opened = 0;
-  int64_t streams_dropped_slow = 0;  // closed because the client fell max_queued_events behind
+  int64_t streams_dropped_slow = 0;  // closed: a late row found the client's queue full
   int64_t events_sent = 0;
   int64_t polls = 0;
   int64_t late_rows = 0;    // rows delivered after a larger id (PostgreSQL commit order)

@@ -483,6 +483,43 @@ TEST_P(EventsApiTest, ALongBacklogIsPacedToTheClient) {
   EXPECT_EQ(small->feed->stats().streams_dropped_slow, 0);
 }
 
+TEST_P(EventsApiTest, ABurstToALiveStreamIsNotLost) {
+  // 600 rows at once for a live stream whose queue holds 8: it falls back to reading the table
+  // at its client's pace instead of dropping events or the client.
+  std::unique_ptr<Node> small =
+      make_node({.poll_interval = milliseconds(20), .max_queued_events = 8});
+  ASSERT_NE(small, nullptr);
+  SseClient client(small->port(), "/api/v1/events", {alice_});
+  ASSERT_EQ(client.read_head(), 200);
+  ASSERT_TRUE(eventually([&] { return small->feed->stats().polls >= 2; }));
+  ASSERT_TRUE(
+      a_->db
+          ->transact([&](Tx& tx) -> Status {
+            for (int i = 0; i < 600; ++i) {
+              QWL_RETURN_IF_ERROR(
+                  tx.exec("INSERT INTO user_events (user_id, kind, ref_id, status, "
+                          "payload, at_us) VALUES (?, 'wallet', ?, 'topup', ?, ?)",
+                          {w_.alice.user_id, i, fmt::format("{{\"n\":{}}}", i), st::kWorldTime})
+                      .status());
+            }
+            return Status::Ok();
+          })
+          .ok());
+  for (int i = 0; i < 600; ++i) {
+    std::optional<SseEvent> ev = client.next();
+    ASSERT_TRUE(ev.has_value()) << i;
+    ASSERT_EQ(ev->data_json()["payload"]["n"], i);
+  }
+  EXPECT_FALSE(client.next(milliseconds(150)).has_value());
+  EXPECT_EQ(small->feed->stats().streams_dropped_slow, 0);
+  EXPECT_EQ(small->feed->stats().streams_open, 1);
+  // Live again: the next event comes at once.
+  ASSERT_EQ(post(*small, "/api/v1/wallet/top-up", alice_, {{"amount", 300}}).status, 201);
+  std::optional<SseEvent> live = client.next();
+  ASSERT_TRUE(live.has_value());
+  EXPECT_EQ(live->data_json()["payload"]["amount"], 300);
+}
+
 TEST_P(EventsApiTest, AnotherNodeOnTheSameDatabaseStreamsTheChanges) {
   std::unique_ptr<Node> b = make_node();
   ASSERT_NE(b, nullptr);
