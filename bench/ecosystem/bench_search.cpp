@@ -5,8 +5,9 @@
 // finally the cost of refresh() after checkout-like stock updates and a renamed product.
 //
 // Without --db it seeds a temporary SQLite file with `qwenlayer seed --scale large` at --size
-// (1.0 = 1,000,000 products, 100,000 places); with --db URL it measures that database as it is
-// (it must hold a seeded city; --edits writes to it).
+// (1.0 = 1,000,000 products, 100,000 places) and removes it at the end; --db PATH of a SQLite file
+// that does not exist yet seeds it and keeps it; --db URL of an existing database measures it as
+// it is (it must hold a seeded city; --edits writes to it).
 //
 //   bench_search [--db URL] [--size 0.1] [--queries 1000] [--seed 1] [--edits 200]
 //
@@ -245,23 +246,24 @@ std::vector<Mix> make_mixes(const Samples& s, int n, uint64_t seed) {
 int run(const Args& args) {
   std::unique_ptr<Db> db;
   std::filesystem::path temp;
-  if (!args.db.empty()) {
-    auto opened = Db::open(args.db);
-    if (!opened.ok()) {
-      std::fprintf(stderr, "%s\n", opened.status().to_string().c_str());
-      return 1;
-    }
-    db = std::move(*opened);
-  } else {
+  // A SQLite path that does not exist yet is seeded and kept (for later runs); no --db seeds a
+  // temporary file that is removed at the end.
+  const bool seed_it =
+      args.db.empty() || (!args.db.starts_with("postgres") && !std::filesystem::exists(args.db));
+  std::string url = args.db;
+  if (args.db.empty()) {
     temp = std::filesystem::temp_directory_path() /
            fmt::format("bench_search_{}_{}.db", getpid(), args.size);
-    auto opened = Db::open(temp.string());
-    if (!opened.ok()) {
-      std::fprintf(stderr, "%s\n", opened.status().to_string().c_str());
-      return 1;
-    }
-    db = std::move(*opened);
-    std::fprintf(stderr, "seeding %s (large x %.3f)...\n", temp.c_str(), args.size);
+    url = temp.string();
+  }
+  auto opened = Db::open(url);
+  if (!opened.ok()) {
+    std::fprintf(stderr, "%s\n", opened.status().to_string().c_str());
+    return 1;
+  }
+  db = std::move(*opened);
+  if (seed_it) {
+    std::fprintf(stderr, "seeding %s (large x %.3f)...\n", url.c_str(), args.size);
     Stopwatch watch;
     auto seeded = seed_ecosystem(
         *db, SeedOptions{.scale = SeedScale::kLarge, .seed = args.seed, .size = args.size},
@@ -284,7 +286,7 @@ int run(const Args& args) {
   const double build_s = watch.elapsed_s();
   const int64_t rss_after = rss_bytes();
   const SearchIndexStats st = (*index)->stats();
-  std::printf("database %s\n", args.db.empty() ? temp.c_str() : db->url().c_str());
+  std::printf("database %s\n", db->url().c_str());
   std::printf(
       "build: %.2f s; %lld products, %lld merchants, %lld menu items; %lld terms, "
       "%lld postings in %.1f MiB; index %.1f MiB (counted), RSS +%.1f MiB\n",

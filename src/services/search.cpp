@@ -816,6 +816,14 @@ SearchIndex::SearchIndex(Db& db, const Clock& clock, SearchIndexOptions options)
 
 SearchIndex::~SearchIndex() = default;
 
+SearchIndex::ReadLock::ReadLock(const SearchIndex& index) {
+  std::lock_guard turnstile(index.turnstile_);
+  lock_ = std::shared_lock(index.mu_);
+}
+
+SearchIndex::WriteLock::WriteLock(SearchIndex& index)
+    : turnstile_(index.turnstile_), lock_(index.mu_) {}
+
 Result<std::unique_ptr<SearchIndex>> SearchIndex::build(Db& db, const Clock& clock,
                                                         SearchIndexOptions options) {
   std::unique_ptr<SearchIndex> index(new SearchIndex(db, clock, options));
@@ -834,7 +842,7 @@ Status SearchIndex::rebuild() {
   }));
   std::unique_ptr<Data> old;
   {
-    std::unique_lock lock(mu_);
+    WriteLock lock(*this);
     if (data_) fresh->counters = data_->counters;
     fresh->counters.builds += 1;
     fresh->counters.build_us = watch.elapsed_us();
@@ -854,7 +862,7 @@ Status SearchIndex::refresh() {
   const bool any = changes.last_change_id != data_->last_change_id || !changes.found_gaps.empty() ||
                    changes.catalog;
   {
-    std::unique_lock lock(mu_);
+    WriteLock lock(*this);
     apply_changes(changes, clock_.monotonic_us(), options_, data_.get());
     if (any) data_->counters.refreshes += 1;
   }
@@ -871,14 +879,14 @@ Status SearchIndex::refresh() {
                 {through, through})
           .status();
     }));
-    std::unique_lock lock(mu_);
+    WriteLock lock(*this);
     data_->pruned_through = through;
   }
   return Status::Ok();
 }
 
 SearchIndexStats SearchIndex::stats() const {
-  std::shared_lock lock(mu_);
+  ReadLock lock(*this);
   SearchIndexStats s = data_->counters;
   s.products = data_->product_index->n_alive();
   s.merchants = data_->merchant_index->n_alive();

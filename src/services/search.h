@@ -202,8 +202,28 @@ class SearchIndex {
   Db& db_;
   const Clock& clock_;
   SearchIndexOptions options_;
-  std::mutex writer_;             // one refresh or rebuild at a time
-  mutable std::shared_mutex mu_;  // data_: shared for search, exclusive for applying changes
+  // data_ is shared by searches and taken exclusively to apply changes. std::shared_mutex lets a
+  // stream of readers starve a writer (glibc prefers readers), so both pass a turnstile first: a
+  // writer holds it while it waits and works, which holds new readers back.
+  class ReadLock {
+   public:
+    explicit ReadLock(const SearchIndex& index);
+
+   private:
+    std::shared_lock<std::shared_mutex> lock_;
+  };
+  class WriteLock {
+   public:
+    explicit WriteLock(SearchIndex& index);
+
+   private:
+    std::lock_guard<std::mutex> turnstile_;
+    std::unique_lock<std::shared_mutex> lock_;
+  };
+
+  std::mutex writer_;  // one refresh or rebuild at a time
+  mutable std::mutex turnstile_;
+  mutable std::shared_mutex mu_;
   std::unique_ptr<Data> data_;
 };
 

@@ -125,8 +125,9 @@ uint32_t TermIndex::Builder::add_doc() {
 
 void TermIndex::Builder::add(std::string_view term, uint32_t slot, uint8_t weight) {
   QWL_CHECK(slot < n_slots_ && weight <= kMaxPostingWeight, "posting {} {}", slot, weight);
-  auto [it, inserted] = ids_.try_emplace(std::string(term), static_cast<uint32_t>(terms_.size()));
-  if (inserted) {
+  auto it = ids_.find(term);
+  if (it == ids_.end()) {
+    it = ids_.emplace(std::string(term), static_cast<uint32_t>(terms_.size())).first;
     terms_.emplace_back();
     names_.emplace_back(term);
   }
@@ -219,7 +220,7 @@ std::optional<uint32_t> TermIndex::find(std::string_view key) const {
   }
   if (lo < main_terms() && term(lo) == key) return lo;
   if (!tail_ids_.empty()) {
-    auto it = tail_ids_.find(std::string(key));
+    auto it = tail_ids_.find(key);
     if (it != tail_ids_.end()) return it->second;
   }
   return std::nullopt;

@@ -39,6 +39,13 @@ inline constexpr uint8_t kMaxPostingWeight = (1 << kPostingWeightBits) - 1;
 
 class TermIndex;
 
+// Hash map keys that can be looked up by string_view without building a string.
+struct TermHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+};
+using TermIds = std::unordered_map<std::string, uint32_t, TermHash, std::equal_to<>>;
+
 // Walks one term's postings in slot order: the compressed main run, then the tail.
 class PostingCursor {
  public:
@@ -52,6 +59,13 @@ class PostingCursor {
 
  private:
   friend class TermIndex;
+
+  // Hash map keys that can be looked up by string_view without building a string.
+  struct TermHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  };
+  using TermIds = std::unordered_map<std::string, uint32_t, TermHash, std::equal_to<>>;
   void load_block(uint32_t block);
   void enter_tail(size_t from);
 
@@ -98,7 +112,7 @@ class TermIndex {
 
    private:
     struct Term;
-    std::unordered_map<std::string, uint32_t> ids_;
+    TermIds ids_;
     std::vector<std::string> names_;
     std::vector<Term> terms_;
     std::vector<uint32_t> dead_;
@@ -166,7 +180,7 @@ class TermIndex {
   uint32_t main_slots_ = 0;
   size_t main_postings_ = 0;
   // Tail.
-  std::unordered_map<std::string, uint32_t> tail_ids_;
+  TermIds tail_ids_;
   std::vector<std::string> tail_names_;      // id - main_terms()
   std::unordered_map<uint32_t, Tail> tail_;  // by term id (main or tail)
   size_t tail_postings_ = 0;

@@ -1113,7 +1113,7 @@ Result<SearchResult> search_merchants(const Data& d, const SearchQuery& q,
 }  // namespace
 
 Result<SearchResult> SearchIndex::search(const Actor& actor, const SearchQuery& query) const {
-  std::shared_lock lock(mu_);
+  ReadLock lock(*this);
   QWL_RETURN_IF_ERROR(validate(*data_, query));
   const std::vector<QueryGroup> parsed = parse_query(query.text);
   if (query.kind == SearchKind::kProducts) return search_products(*data_, query, parsed);

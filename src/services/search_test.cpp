@@ -6,7 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <map>
+#include <thread>
 
 #include "services/city_time.h"
 #include "services/services_testing.h"
@@ -551,6 +553,50 @@ TEST_P(SearchTest, RefreshSeesNewEditedAndDelistedRecords) {
   ASSERT_TRUE(index_->refresh().ok());
   EXPECT_TRUE(merchants("lamb").hits.empty());
   EXPECT_EQ(products("fine").total, 4);  // Tea's products (boba tea included, jasmine delisted)
+}
+
+TEST_P(SearchTest, SearchesRunBesideRefreshesAndRebuilds) {
+  std::atomic<bool> stop{false};
+  std::atomic<int> searches{0}, failures{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 4; ++t) {
+    readers.emplace_back([&, t] {
+      const char* texts[] = {"tea", "奶茶", "oat latte", "latte"};
+      while (!stop) {
+        SearchQuery q{.text = texts[t],
+                      .kind = t >= 2 ? SearchKind::kMerchants : SearchKind::kProducts};
+        Result<SearchResult> r = index_->search(actor_, q);
+        // Untouched records stay findable whatever the writer does.
+        if (!r.ok() || r->total == 0) ++failures;
+        ++searches;
+      }
+    });
+  }
+  for (int round = 0; round < 20; ++round) {
+    ASSERT_TRUE(db_->transact([&](Tx& tx) -> Status {
+                     QWL_RETURN_IF_ERROR(product(tx, 400 + round, c_.mart, 4, Value(),
+                                                 fmt::format("Churn {}", round), "搅动", 40, 0,
+                                                 {{"", 100, 1}}));
+                     return exec(tx,
+                                 "UPDATE product_variants SET stock = stock + 1 WHERE "
+                                 "product_id = 1");
+                   })
+                    .ok());
+    ASSERT_TRUE(index_->refresh().ok());
+  }
+  // A rebuild while they search.
+  ASSERT_TRUE(db_->transact([&](Tx& tx) -> Status {
+                   QWL_RETURN_IF_ERROR(set_search_capture(tx, false));
+                   return set_search_capture(tx, true);
+                 })
+                  .ok());
+  ASSERT_TRUE(index_->refresh().ok());
+  stop = true;
+  for (std::thread& t : readers) t.join();
+  EXPECT_GT(searches.load(), 0);
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(products("churn").total, 20);
+  EXPECT_EQ(index_->stats().builds, 2);
 }
 
 TEST_P(SearchTest, BulkLoadsAndPrunedLogsRebuild) {
