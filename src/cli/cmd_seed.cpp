@@ -48,6 +48,14 @@ Status run_seed(const SeedArgs& a) {
   if (!a.quiet) {
     progress = [&](const services::SeedProgress& p) {
       // One line a second at most, and one at the end of every phase.
+      if (p.phase == "clearing") {
+        if (p.phase_done) {
+          fmt::print(stderr, "seed: old data deleted in {:.1f} s\n", p.elapsed_s);
+        } else {
+          fmt::print(stderr, "seed: deleting the old data\n");
+        }
+        return;
+      }
       const int64_t now = clock.monotonic_us();
       if (!p.phase_done && now - last_us < 1'000'000) return;
       last_us = now;
@@ -68,6 +76,7 @@ Status run_seed(const SeedArgs& a) {
     j["size"] = report.size;
     j["replaced"] = report.replaced;
     j["seconds"] = report.seconds;
+    j["clear_seconds"] = report.clear_seconds;
     j["total_rows"] = report.total_rows;
     j["rows_per_second"] = report.seconds > 0 ? report.total_rows / report.seconds : 0.0;
     auto& tables = j["tables"] = nlohmann::ordered_json::object();

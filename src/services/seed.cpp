@@ -243,8 +243,16 @@ Result<SeedReport> seed_ecosystem(Db& db, const SeedOptions& options, const Cloc
   }
   if (options.replace) {
     // Also on an empty database: the id counters restart, so ids match a fresh database's.
+    // Deleting a large city takes a while on SQLite: say so before and after.
+    SeedProgress p{.phase = "clearing"};
+    if (progress) progress(p);
+    const int64_t clear_start_us = clock.monotonic_us();
     QWL_RETURN_IF_ERROR(clear_ecosystem(db).status());
     report.replaced = existing;
+    report.clear_seconds = static_cast<double>(clock.monotonic_us() - clear_start_us) * 1e-6;
+    p.elapsed_s = report.clear_seconds;
+    p.phase_done = true;
+    if (progress) progress(p);
   }
 
   QWL_RETURN_IF_ERROR(db.transact([](Tx& tx) { return set_search_capture(tx, false); }));

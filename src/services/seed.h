@@ -79,7 +79,8 @@ struct SeedOptions {
   int64_t values_per_transaction = 400'000;
 };
 
-// One progress report, after each committed batch and at each phase's end.
+// One progress report, after each committed batch and at each phase's end; with `replace`,
+// also before and after deleting the old data (phase "clearing", rows 0, elapsed_s its time).
 struct SeedProgress {
   std::string_view phase;    // "roads", "places", "users", "menus", "catalog", ...
   int64_t rows = 0;          // rows written so far, all tables
@@ -105,7 +106,8 @@ struct SeedReport {
   int64_t total_rows = 0;
   int64_t road_nodes = 0;
   int64_t road_edges = 0;
-  double seconds = 0;  // the whole call, migrations and deletion included
+  double clear_seconds = 0;  // deleting the old data (replace)
+  double seconds = 0;        // the whole call, migrations and deletion included
 };
 
 // Applies services::migrations(), refuses or clears a non-empty database (see above), writes
