@@ -16,3 +16,9 @@ qwl_test(services_commerce_tests LABEL services
           ${CMAKE_CURRENT_LIST_DIR}/merchant_admin_test.cpp
           ${CMAKE_CURRENT_LIST_DIR}/orders_concurrency_test.cpp
   DEPS qwl_services_testing)
+
+if(QWL_BUILD_BENCH)
+  # Checkout latency and throughput on a seeded city (docs/PERFORMANCE.md, "Ecosystem").
+  add_executable(bench_checkout ${PROJECT_SOURCE_DIR}/bench/ecosystem/bench_checkout.cpp)
+  target_link_libraries(bench_checkout PRIVATE qwl_services)
+endif()
