@@ -9,7 +9,8 @@
 // that does not exist yet seeds it and keeps it; --db URL of an existing database measures it as
 // it is (it must hold a seeded city; --edits writes to it).
 //
-//   bench_search [--db URL] [--size 0.1] [--queries 1000] [--seed 1] [--edits 200]
+//   bench_search [--db URL] [--size 0.1] [--queries 1000] [--seed 1] [--edits 200] [--slowest N]
+//                [--query TEXT]
 //
 // docs/ecosystem/search.md records the figures and the machine they were taken on.
 #include <algorithm>
@@ -40,6 +41,8 @@ struct Args {
   int queries = 1000;
   uint64_t seed = 1;
   int edits = 200;
+  int slowest = 0;    // print the slowest queries of each mix
+  std::string query;  // measure this one product query only (repeated --queries times)
 };
 
 int64_t rss_bytes() {
@@ -59,6 +62,12 @@ struct Mix {
 int64_t thread_cpu_us() {
   timespec ts{};
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1'000'000 + ts.tv_nsec / 1000;
+}
+
+int64_t process_cpu_us() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
   return static_cast<int64_t>(ts.tv_sec) * 1'000'000 + ts.tv_nsec / 1000;
 }
 
@@ -277,6 +286,7 @@ int run(const Args& args) {
   }
 
   const int64_t rss_before = rss_bytes();
+  const int64_t cpu_before = process_cpu_us();
   Stopwatch watch;
   auto index = SearchIndex::build(*db, Clock::real());
   if (!index.ok()) {
@@ -284,17 +294,34 @@ int run(const Args& args) {
     return 1;
   }
   const double build_s = watch.elapsed_s();
+  const double build_cpu_s = static_cast<double>(process_cpu_us() - cpu_before) / 1e6;
   const int64_t rss_after = rss_bytes();
   const SearchIndexStats st = (*index)->stats();
   std::printf("database %s\n", db->url().c_str());
   std::printf(
-      "build: %.2f s; %lld products, %lld merchants, %lld menu items; %lld terms, "
+      "build: %.2f s (CPU %.2f s); %lld products, %lld merchants, %lld menu items; %lld terms, "
       "%lld postings in %.1f MiB; index %.1f MiB (counted), RSS +%.1f MiB\n",
-      build_s, static_cast<long long>(st.products), static_cast<long long>(st.merchants),
-      static_cast<long long>(st.menu_items), static_cast<long long>(st.terms),
-      static_cast<long long>(st.postings), static_cast<double>(st.posting_bytes) / 1048576,
+      build_s, build_cpu_s, static_cast<long long>(st.products),
+      static_cast<long long>(st.merchants), static_cast<long long>(st.menu_items),
+      static_cast<long long>(st.terms), static_cast<long long>(st.postings),
+      static_cast<double>(st.posting_bytes) / 1048576,
       static_cast<double>(st.memory_bytes) / 1048576,
       static_cast<double>(rss_after - rss_before) / 1048576);
+
+  if (!args.query.empty()) {
+    std::vector<int64_t> us, cpu_us;
+    int64_t total = 0;
+    for (int i = 0; i < args.queries; ++i) {
+      Stopwatch w;
+      const int64_t cpu0 = thread_cpu_us();
+      Result<SearchResult> r = (*index)->search(Actor::system(), SearchQuery{.text = args.query});
+      cpu_us.push_back(thread_cpu_us() - cpu0);
+      us.push_back(w.elapsed_us());
+      if (r.ok()) total = r->total;
+    }
+    report("'" + args.query + "'", us, cpu_us, total * args.queries, 0);
+    return 0;
+  }
 
   auto samples = sample(*db, args.seed);
   if (!samples.ok()) {
@@ -318,6 +345,17 @@ int run(const Args& args) {
         continue;
       }
       hits += r->total;
+    }
+    if (args.slowest > 0) {
+      std::vector<size_t> order(cpu_us.size());
+      for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+      std::sort(order.begin(), order.end(),
+                [&](size_t a, size_t b) { return cpu_us[a] > cpu_us[b]; });
+      for (size_t i = 0; i < std::min<size_t>(args.slowest, order.size()); ++i) {
+        const SearchQuery& q = mix.queries[order[i]];
+        std::printf("    %7.3f ms  '%s' sort %s\n", static_cast<double>(cpu_us[order[i]]) / 1e3,
+                    q.text.c_str(), std::string(search_sort_name(q.sort)).c_str());
+      }
     }
     all_us.insert(all_us.end(), us.begin(), us.end());
     all_cpu_us.insert(all_cpu_us.end(), cpu_us.begin(), cpu_us.end());
@@ -383,10 +421,14 @@ int main(int argc, char** argv) {
       args.seed = std::strtoull(argv[++i], nullptr, 10);
     } else if (a == "--edits" && has_value) {
       args.edits = std::atoi(argv[++i]);
+    } else if (a == "--query" && has_value) {
+      args.query = argv[++i];
+    } else if (a == "--slowest" && has_value) {
+      args.slowest = std::atoi(argv[++i]);
     } else {
       std::fprintf(stderr,
                    "usage: bench_search [--db URL] [--size 0.1] [--queries 1000] [--seed 1] "
-                   "[--edits 200]\n");
+                   "[--edits 200] [--slowest N] [--query TEXT]\n");
       return 2;
     }
   }
