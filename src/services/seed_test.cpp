@@ -462,6 +462,16 @@ TEST_P(SeedTest, RefusesExistingDataAndReplacesIt) {
                       .status();
                 }).ok());
 
+  // Another domain's table that refers to users: emptied with them.
+  ASSERT_TRUE(
+      db->transact([&](Tx& tx) -> Status {
+          QWL_RETURN_IF_ERROR(
+              tx.exec_script("CREATE TABLE seed_test_notes (id BIGINT PRIMARY KEY, "
+                             "user_id BIGINT NOT NULL REFERENCES users (id))"));
+          return tx.exec("INSERT INTO seed_test_notes (id, user_id) VALUES (1, 1)").status();
+        }).ok());
+  const int64_t generation = count(*db, "SELECT generation FROM search_state");
+
   auto refused = seed(*db, {.seed = 5});
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
@@ -473,6 +483,10 @@ TEST_P(SeedTest, RefusesExistingDataAndReplacesIt) {
   EXPECT_EQ(checksums(*db), first);
   EXPECT_EQ(count(*db, "SELECT COUNT(*) FROM cart_items"), 0);
   EXPECT_EQ(count(*db, "SELECT COUNT(*) FROM users WHERE email = 'bob@example.com'"), 0);
+  EXPECT_EQ(count(*db, "SELECT COUNT(*) FROM seed_test_notes"), 0);
+  // Search's state row survives; its change log is on again with a new generation.
+  EXPECT_EQ(count(*db, "SELECT COUNT(*) FROM search_state WHERE capture"), 1);
+  EXPECT_GT(count(*db, "SELECT generation FROM search_state"), generation);
 }
 
 TEST_P(SeedTest, LargeCityAtReducedSizeHasTheSameShape) {
