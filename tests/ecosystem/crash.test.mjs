@@ -34,19 +34,23 @@ for (const kind of KINDS) {
       const start = () => startServer({ name: `crash-${kind}`, args: ['--db', db.url, '--api-key', OPERATOR_KEY] });
       server = await start();
       const admin = new Client(server.origin, OPERATOR_KEY);
-      const products = await admin.get(`/api/v1/merchant/stores/${SUPERMARKET}/products?limit=5`);
+      const products = await admin.get(`/api/v1/merchant/stores/${SUPERMARKET}/products?limit=100`);
       assert.equal(products.status, 200, JSON.stringify(products.body));
-      const variant = products.body.data.find((p) => p.listed).variants[0].id;
+      // The cheapest listed variant above the minimum order (50 CNY), so that the wallet pays for
+      // every checkout.
+      const variant = products.body.data.filter((p) => p.listed).flatMap((p) => p.variants)
+        .filter((v) => v.price >= 5000).sort((a, b) => a.price - b.price)[0].id;
       assert.equal((await admin.patch(`/api/v1/merchant/variants/${variant}`, { stock: 1_000_000 })).status, 200);
 
       let client = new Client(server.origin, key);
-      for (let i = 0; i < 10; ++i) {
+      for (let i = 0; i < 20; ++i) {
         const r = await client.post('/api/v1/wallet/top-up', { amount: 5_000_000 }, { idempotencyKey: `fund-${i}` });
         assert.equal(r.status, 201, JSON.stringify(r.body));
       }
 
       // The killer: SIGKILL at random moments, then a restart; an audit between the two.
       const g = rng(77);
+      let killerError = null;
       const killer = (async () => {
         while (!stopKiller) {
           await sleep(g.int(50, 400));
@@ -58,7 +62,7 @@ for (const kind of KINDS) {
           server = await start();
           client = new Client(server.origin, key);
         }
-      })();
+      })().catch((e) => { killerError = e; });
 
       // One call, retried through crashes until the server answers.
       const retry = async (fn) => {
@@ -66,6 +70,8 @@ for (const kind of KINDS) {
           try {
             return await fn(client);
           } catch (e) {  // connection refused or reset: the server is down or restarting
+            if (killerError) throw killerError;
+            if (!(e instanceof TypeError)) throw e;  // fetch's connection failures only
             if (attempt > 2000) throw e;
             await sleep(50);
           }
@@ -103,6 +109,7 @@ for (const kind of KINDS) {
       }
       stopKiller = true;
       await killer;
+      if (killerError) throw killerError;
       await server.stopClean();
       server = null;
       const a = audit(db.url);

@@ -16,10 +16,10 @@ set(QWL_ECO_ENV "QWL_BIN=$<TARGET_FILE:qwenlayer>" "QWL_API_WORK=${PROJECT_BINAR
 add_test(NAME ecosystem_concurrency
          COMMAND ${QWL_NODE} --test --test-reporter=spec ${CMAKE_CURRENT_LIST_DIR}/concurrency.test.mjs)
 set_tests_properties(ecosystem_concurrency PROPERTIES LABELS "services" TIMEOUT 900
-                     ENVIRONMENT "${QWL_ECO_ENV};QWL_ECO_OPS=150"
+                     ENVIRONMENT "${QWL_ECO_ENV};QWL_ECO_OPS=250"
                      FIXTURES_REQUIRED qwl_api_model)
 add_test(NAME ecosystem_crash
          COMMAND ${QWL_NODE} --test --test-reporter=spec ${CMAKE_CURRENT_LIST_DIR}/crash.test.mjs)
 set_tests_properties(ecosystem_crash PROPERTIES LABELS "services" TIMEOUT 900
-                     ENVIRONMENT "${QWL_ECO_ENV};QWL_ECO_CHECKOUTS=150"
+                     ENVIRONMENT "${QWL_ECO_ENV};QWL_ECO_CHECKOUTS=250"
                      FIXTURES_REQUIRED qwl_api_model)
