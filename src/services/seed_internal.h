@@ -189,8 +189,7 @@ class Writer {
   void begin_phase(std::string_view phase);
   // Flushes and reports the phase's end.
   Status end_phase();
-  // Rows written outside the writer (ledger postings), for the counts and progress.
-  void count_external(T table, int64_t rows) { written_[static_cast<int>(table)] += rows; }
+  // Rows of other tables written outside the writer (the ledger's), for the counts and progress.
   void count_external_rows(std::string_view table, int64_t rows);
 
   const Status& status() const { return status_; }
