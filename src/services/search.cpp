@@ -479,39 +479,49 @@ Status load_all(Tx& tx, const SearchIndexOptions& options, int64_t now_us, Data*
   d->item_index = item_builder.finish();
   d->item_ids.seal();
 
-  // Listed products with their variants and attributes.
+  // Listed products with their variants and attributes, category by category: a category's
+  // products get neighbouring slots, so browsing or sorting one reads their records in order
+  // (a million records read at random would be a cache miss each).
   TermIndex::Builder product_builder;
-  const std::string product_page =
-      std::string(kProductColumns) + "WHERE listed = TRUE AND id > ? ORDER BY id LIMIT ?";
-  after = 0;
-  while (true) {
-    QWL_ASSIGN_OR_RETURN(Rows rows, tx.query(product_page, {after, options.build_page}));
-    if (rows.empty()) break;
-    std::vector<ProductRow> page;
-    page.reserve(rows.size());
-    for (const Row& r : rows) page.push_back(product_row(r));
-    rows = Rows();
-    const int64_t lo = page.front().id, hi = page.back().id;
-    QWL_ASSIGN_OR_RETURN(Rows variants,
-                         tx.query("SELECT product_id, name_en, name_zh, price, stock FROM "
-                                  "product_variants WHERE product_id >= ? AND product_id <= ? "
-                                  "ORDER BY product_id, id",
-                                  {lo, hi}));
-    QWL_ASSIGN_OR_RETURN(Rows attributes,
-                         tx.query("SELECT product_id, name, value FROM product_attributes WHERE "
-                                  "product_id >= ? AND product_id <= ?",
-                                  {lo, hi}));
-    attach_product_parts(variants, attributes, &page);
-    for (const ProductRow& p : page) {
-      product_terms(p, &terms);
-      const uint32_t slot = product_builder.add_doc();
-      terms.emit([&](const std::string& t, uint8_t w) { product_builder.add(t, slot, w); });
-      d->product_ids.push(p.id);
-      d->products.push_back(product_doc(p, d->merchant_for(p.merchant_id),
-                                        d->names.add(p.name_en, p.name_zh), terms));
+  const std::string product_page = std::string(kProductColumns) +
+                                   "WHERE listed = TRUE AND category_id = ? AND id > ? ORDER BY "
+                                   "id LIMIT ?";
+  for (const CategoryInfo& category : d->categories) {
+    after = 0;
+    while (true) {
+      QWL_ASSIGN_OR_RETURN(Rows rows,
+                           tx.query(product_page, {category.id, after, options.build_page}));
+      if (rows.empty()) break;
+      std::vector<ProductRow> page;
+      page.reserve(rows.size());
+      for (const Row& r : rows) page.push_back(product_row(r));
+      rows = Rows();
+      const std::vector<Value> range = {category.id, page.front().id, page.back().id};
+      QWL_ASSIGN_OR_RETURN(
+          Rows variants,
+          tx.query("SELECT v.product_id, v.name_en, v.name_zh, v.price, v.stock FROM "
+                   "product_variants v JOIN products p ON p.id = v.product_id WHERE "
+                   "p.category_id = ? AND p.listed = TRUE AND p.id >= ? AND p.id <= ? ORDER BY "
+                   "v.product_id, v.id",
+                   range));
+      QWL_ASSIGN_OR_RETURN(
+          Rows attributes,
+          tx.query("SELECT a.product_id, a.name, a.value FROM product_attributes a JOIN products p "
+                   "ON p.id = a.product_id WHERE p.category_id = ? AND p.listed = TRUE AND p.id "
+                   ">= ? AND p.id <= ?",
+                   range));
+      attach_product_parts(variants, attributes, &page);
+      for (const ProductRow& p : page) {
+        product_terms(p, &terms);
+        const uint32_t slot = product_builder.add_doc();
+        terms.emit([&](const std::string& t, uint8_t w) { product_builder.add(t, slot, w); });
+        d->product_ids.push(p.id);
+        d->products.push_back(product_doc(p, d->merchant_for(p.merchant_id),
+                                          d->names.add(p.name_en, p.name_zh), terms));
+      }
+      after = page.back().id;
+      if (static_cast<int64_t>(page.size()) < options.build_page) break;
     }
-    after = hi;
-    if (static_cast<int64_t>(page.size()) < options.build_page) break;
   }
   d->product_index = product_builder.finish();
   d->product_ids.seal();

@@ -142,31 +142,34 @@ class NameArena {
   std::string bytes_;
 };
 
-// Record id -> current slot. Slots of the build are in id order (binary search); records
-// re-indexed later are in a hash map.
+// Record id <-> slot. The build's slots are looked up through an id-sorted copy (binary search);
+// records re-indexed later are in a hash map.
 class SlotIds {
  public:
   void push(int64_t id) { ids_.push_back(id); }
-  void seal() { main_ = static_cast<uint32_t>(ids_.size()); }
+  // Ends the build: its slots become searchable by id.
+  void seal() {
+    sorted_.resize(ids_.size());
+    for (uint32_t slot = 0; slot < ids_.size(); ++slot) sorted_[slot] = {ids_[slot], slot};
+    std::sort(sorted_.begin(), sorted_.end());
+  }
   int64_t id(uint32_t slot) const { return ids_[slot]; }
   // The record's live slot, if any.
   std::optional<uint32_t> find(int64_t id, const TermIndex& index) const {
     if (auto it = moved_.find(id); it != moved_.end()) return it->second;
-    auto begin = ids_.begin(), end = ids_.begin() + main_;
-    auto it = std::lower_bound(begin, end, id);
-    if (it != end && *it == id) {
-      const auto slot = static_cast<uint32_t>(it - ids_.begin());
-      if (index.alive(slot)) return slot;
-    }
+    auto it = std::lower_bound(sorted_.begin(), sorted_.end(), std::make_pair(id, uint32_t{0}));
+    if (it != sorted_.end() && it->first == id && index.alive(it->second)) return it->second;
     return std::nullopt;
   }
   void moved(int64_t id, uint32_t slot) { moved_[id] = slot; }
   void removed(int64_t id) { moved_.erase(id); }
-  size_t memory_bytes() const { return ids_.capacity() * 8 + moved_.size() * 48; }
+  size_t memory_bytes() const {
+    return ids_.capacity() * 8 + sorted_.capacity() * sizeof(sorted_[0]) + moved_.size() * 48;
+  }
 
  private:
-  std::vector<int64_t> ids_;
-  uint32_t main_ = 0;
+  std::vector<int64_t> ids_;                          // by slot
+  std::vector<std::pair<int64_t, uint32_t>> sorted_;  // the build's (id, slot), by id
   std::unordered_map<int64_t, uint32_t> moved_;
 };
 

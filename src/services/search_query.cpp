@@ -254,17 +254,15 @@ struct GroupHit {
   bool start;  // ... and a name starts with it
 };
 
-// Calls sink(GroupHit) for the live documents of one index that match a group, in slot order
-// (one posting list is walked directly; several are merged window by window).
-constexpr uint32_t kScanWindow = 4096;
-template <typename Sink>
-void scan_group(const TermIndex& index, const Group& g, const std::vector<CatalogSource>& catalog,
-                Sink&& sink) {
-  struct Source {
-    PostingCursor cursor;
-    const GroupTerm* term;  // null: a catalog source
-    float fixed;
-  };
+// The posting lists one group reads in one index: its terms, and for products the catalog's.
+struct Source {
+  PostingCursor cursor;
+  const GroupTerm* term;  // null: a catalog source
+  float fixed;            // a catalog source's saturation
+};
+
+std::vector<Source> make_sources(const TermIndex& index, const Group& g,
+                                 const std::vector<CatalogSource>& catalog) {
   std::vector<Source> sources;
   for (const GroupTerm& t : g.terms) {
     if (std::optional<uint32_t> id = index.find(t.term)) {
@@ -276,32 +274,81 @@ void scan_group(const TermIndex& index, const Group& g, const std::vector<Catalo
       sources.push_back(Source{index.cursor(*id), nullptr, c.sat});
     }
   }
+  return sources;
+}
+
+// The postings a group reads (dead slots included): its size for IDF and for choosing which
+// group to walk. An estimate (a document in two of its lists counts twice), but the same one
+// however the group is evaluated, so scores do not depend on the plan.
+size_t group_df(const TermIndex& index, const Group& g, const std::vector<CatalogSource>& catalog) {
+  size_t n = 0;
+  for (const GroupTerm& t : g.terms) {
+    if (std::optional<uint32_t> id = index.find(t.term)) n += index.df(*id);
+  }
+  for (const CatalogSource& c : catalog) {
+    if (std::optional<uint32_t> id = index.find(c.term)) n += index.df(*id);
+  }
+  return n;
+}
+
+float idf(uint32_t n_docs, size_t df) {
+  const double n = static_cast<double>(std::min<size_t>(df, n_docs));
+  return static_cast<float>(std::log(1 + (n_docs - n + 0.5) / (n + 0.5)));
+}
+float idf_of(const TermIndex& index, size_t df) {
+  return idf(std::max<uint32_t>(index.n_alive(), 1), df);
+}
+
+// What the postings of one group say about one slot.
+struct SlotAcc {
+  float text = 0;
+  float catalog = 0;
+  uint32_t mask = 0;
+  uint32_t name_mask = 0;
+  bool start = false;
+
+  void add(const Source& src, uint8_t weight, const Group& g) {
+    if (src.term == nullptr) {
+      catalog = std::max(catalog, src.fixed);
+      mask |= g.required;
+      return;
+    }
+    const float v = sat_of(weight) * src.term->penalty;
+    text = g.cjk ? text + v * src.term->unit : std::max(text, v);
+    mask |= src.term->mask;
+    if (weight & kNameBit) name_mask |= src.term->mask;
+    if ((weight & kStartBit) && (src.term->mask & 1)) start = true;
+  }
+  bool matches(const Group& g) const { return (mask & g.required) == g.required; }
+  GroupHit hit(uint32_t slot, const Group& g) const {
+    const float t = g.cjk ? std::min(text / g.norm, kMaxSat) : text;
+    return GroupHit{slot, t + catalog, (name_mask & g.required) == g.required, start};
+  }
+};
+
+// Calls sink(GroupHit) for the live documents of one index that match a group, in slot order
+// (one posting list is walked directly; several are merged window by window).
+constexpr uint32_t kScanWindow = 4096;
+template <typename Sink>
+void scan_group(const TermIndex& index, const Group& g, const std::vector<CatalogSource>& catalog,
+                Sink&& sink) {
+  std::vector<Source> sources = make_sources(index, g, catalog);
   if (sources.size() == 1 && sources[0].term != nullptr && g.required == sources[0].term->mask) {
     // One word, one term (the common case): no merge needed.
-    PostingCursor& c = sources[0].cursor;
-    const float scale = sources[0].term->penalty * sources[0].term->unit / (g.cjk ? g.norm : 1);
-    const bool first = (sources[0].term->mask & 1) != 0;
-    for (; c.valid(); c.next()) {
+    const Source& src = sources[0];
+    for (PostingCursor& c = sources[0].cursor; c.valid(); c.next()) {
       if (!index.alive(c.slot())) continue;
-      const uint8_t w = c.weight();
-      sink(GroupHit{c.slot(), std::min(sat_of(w) * scale, kMaxSat), (w & kNameBit) != 0,
-                    first && (w & kStartBit) != 0});
+      SlotAcc acc;
+      acc.add(src, c.weight(), g);
+      sink(acc.hit(c.slot(), g));
     }
     return;
   }
-  // Several lists: accumulate them a window of slots at a time into small arrays (cache-sized;
-  // cheaper per posting than a heap merge), then emit the window's slots in order. Within a
-  // slot the sources are summed in their fixed order, so the result never depends on timing.
-  struct Window {
-    float text[kScanWindow];
-    float catalog[kScanWindow];
-    uint32_t mask[kScanWindow];
-    uint32_t name_mask[kScanWindow];
-    bool start[kScanWindow];
-    uint64_t touched[kScanWindow / 64];
-  };
-  auto w = std::make_unique<Window>();
-  std::fill(std::begin(w->touched), std::end(w->touched), 0);
+  // Several lists: accumulate them a window of slots at a time (cache-sized; cheaper per posting
+  // than a heap merge), then emit the window's slots in order. Within a slot the sources add up
+  // in their fixed order, so the result never depends on timing.
+  std::vector<SlotAcc> window(kScanWindow);
+  uint64_t touched[kScanWindow / 64] = {};
   while (true) {
     uint32_t next = kNoSlot;
     for (const Source& src : sources) next = std::min(next, src.cursor.slot());
@@ -311,36 +358,20 @@ void scan_group(const TermIndex& index, const Group& g, const std::vector<Catalo
     for (Source& src : sources) {
       for (PostingCursor& c = src.cursor; c.valid() && c.slot() < end; c.next()) {
         const uint32_t i = c.slot() - base;
-        uint64_t& word = w->touched[i / 64];
+        uint64_t& word = touched[i / 64];
         if (!(word & (uint64_t{1} << (i % 64)))) {
           word |= uint64_t{1} << (i % 64);
-          w->text[i] = w->catalog[i] = 0;
-          w->mask[i] = w->name_mask[i] = 0;
-          w->start[i] = false;
+          window[i] = SlotAcc();
         }
-        if (src.term == nullptr) {
-          w->catalog[i] = std::max(w->catalog[i], src.fixed);
-          w->mask[i] |= g.required;
-          continue;
-        }
-        const uint8_t weight = c.weight();
-        const float v = sat_of(weight) * src.term->penalty;
-        w->text[i] = g.cjk ? w->text[i] + v * src.term->unit : std::max(w->text[i], v);
-        w->mask[i] |= src.term->mask;
-        if (weight & kNameBit) w->name_mask[i] |= src.term->mask;
-        if ((weight & kStartBit) && (src.term->mask & 1)) w->start[i] = true;
+        window[i].add(src, c.weight(), g);
       }
     }
     for (uint32_t k = 0; k < kScanWindow / 64; ++k) {
-      for (uint64_t bits = w->touched[k]; bits != 0; bits &= bits - 1) {
+      for (uint64_t bits = touched[k]; bits != 0; bits &= bits - 1) {
         const uint32_t i = k * 64 + static_cast<uint32_t>(__builtin_ctzll(bits));
-        const uint32_t slot = base + i;
-        if ((w->mask[i] & g.required) != g.required || !index.alive(slot)) continue;
-        const float text = g.cjk ? std::min(w->text[i] / g.norm, kMaxSat) : w->text[i];
-        sink(GroupHit{slot, text + w->catalog[i], (w->name_mask[i] & g.required) == g.required,
-                      w->start[i]});
+        if (window[i].matches(g) && index.alive(base + i)) sink(window[i].hit(base + i, g));
       }
-      w->touched[k] = 0;
+      touched[k] = 0;
     }
   }
 }
@@ -352,10 +383,26 @@ std::vector<GroupHit> eval_group(const TermIndex& index, const Group& g,
   return out;
 }
 
-float idf(uint32_t n_docs, size_t n_matching) {
-  const double n = static_cast<double>(n_matching);
-  return static_cast<float>(std::log(1 + (n_docs - n + 0.5) / (n + 0.5)));
-}
+// A group evaluated at given slots, in increasing order (its lists are sought, not walked):
+// for the larger groups of an AND, once the smallest has named the candidates.
+class GroupProbe {
+ public:
+  GroupProbe(const TermIndex& index, const Group& g, const std::vector<CatalogSource>& catalog)
+      : g_(&g), sources_(make_sources(index, g, catalog)) {}
+  std::optional<GroupHit> at(uint32_t slot) {
+    SlotAcc acc;
+    for (Source& src : sources_) {
+      src.cursor.seek(slot);
+      if (src.cursor.slot() == slot) acc.add(src, src.cursor.weight(), *g_);
+    }
+    if (!acc.matches(*g_)) return std::nullopt;
+    return acc.hit(slot, *g_);
+  }
+
+ private:
+  const Group* g_;
+  std::vector<Source> sources_;
+};
 
 // A document matching every group: its BM25 score and whether every group is in its name.
 struct Candidate {
@@ -365,49 +412,51 @@ struct Candidate {
   bool starts;    // the query's first group starts a name
 };
 
-// AND over the groups of one index; slot order.
+// AND over the groups of one index, in slot order: the group with the fewest postings is walked,
+// the others are sought at its documents.
 std::vector<Candidate> match_all(const TermIndex& index, const std::vector<Group>& groups,
                                  const std::vector<std::vector<CatalogSource>>& catalog) {
-  std::vector<std::vector<GroupHit>> hits;
-  for (size_t i = 0; i < groups.size(); ++i)
-    hits.push_back(eval_group(index, groups[i], catalog[i]));
-  std::vector<size_t> order(hits.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::sort(order.begin(), order.end(),
-            [&](size_t a, size_t b) { return hits[a].size() < hits[b].size(); });
-  std::vector<Candidate> out;
-  const uint32_t n = std::max<uint32_t>(index.n_alive(), 1);
-  for (size_t k = 0; k < order.size(); ++k) {
-    const std::vector<GroupHit>& h = hits[order[k]];
-    const float w = idf(n, h.size());
-    if (k == 0) {
-      out.reserve(h.size());
-      for (const GroupHit& x : h) {
-        out.push_back(Candidate{x.slot, w * x.sat, x.name, order[k] == 0 && x.start});
-      }
-      continue;
-    }
-    size_t kept = 0;
-    auto it = h.begin();
-    for (const Candidate& c : out) {
-      it = std::lower_bound(it, h.end(), c.slot,
-                            [](const GroupHit& x, uint32_t slot) { return x.slot < slot; });
-      if (it == h.end()) break;
-      if (it->slot != c.slot) continue;
-      out[kept++] = Candidate{c.slot, c.score + w * it->sat, c.name_all && it->name,
-                              order[k] == 0 ? it->start : c.starts};
-    }
-    out.resize(kept);
-    if (out.empty()) break;
+  std::vector<size_t> df(groups.size());
+  size_t smallest = 0;
+  for (size_t i = 0; i < groups.size(); ++i) {
+    df[i] = group_df(index, groups[i], catalog[i]);
+    if (df[i] < df[smallest]) smallest = i;
   }
+  std::vector<GroupProbe> probes;
+  std::vector<float> weight;  // IDF per probe
+  std::vector<size_t> probe_group;
+  for (size_t i = 0; i < groups.size(); ++i) {
+    if (i == smallest) continue;
+    probes.emplace_back(index, groups[i], catalog[i]);
+    weight.push_back(idf_of(index, df[i]));
+    probe_group.push_back(i);
+  }
+  const float w0 = idf_of(index, df[smallest]);
+  std::vector<Candidate> out;
+  scan_group(index, groups[smallest], catalog[smallest], [&](const GroupHit& h) {
+    Candidate c{h.slot, w0 * h.sat, h.name, smallest == 0 && h.start};
+    for (size_t p = 0; p < probes.size(); ++p) {
+      std::optional<GroupHit> x = probes[p].at(h.slot);
+      if (!x) return;
+      c.score += weight[p] * x->sat;
+      c.name_all = c.name_all && x->name;
+      if (probe_group[p] == 0) c.starts = x->start;
+    }
+    out.push_back(c);
+  });
   return out;
 }
 
 // The bonus factor of a name that holds the query (text_segment.h match_phrase).
-float name_bonus(const std::vector<std::string>& query, std::string_view en, std::string_view zh) {
+// Only the names in the query's scripts are read (English words: the English name; Chinese: the
+// Chinese name; a mixed query: both).
+float name_bonus(const std::vector<std::string>& query, bool read_en, bool read_zh,
+                 std::string_view en, std::string_view zh) {
   float factor = 1.25f;  // every group is in the name
   PhraseMatch best;
-  for (std::string_view name : {en, zh}) {
+  for (std::string_view name :
+       {read_en ? en : std::string_view(), read_zh ? zh : std::string_view()}) {
+    if (name.empty()) continue;
     const PhraseMatch m = match_phrase(query, phrase_tokens(name));
     best.phrase |= m.phrase;
     best.starts |= m.starts;
@@ -430,18 +479,31 @@ class NameBonus {
  public:
   NameBonus(const std::vector<QueryGroup>& parsed, std::string_view text)
       : groups_(parsed.size()), tokens_(phrase_tokens(text)) {
+    for (const QueryGroup& g : parsed) (g.cjk ? read_zh_ : read_en_) = true;
+    // The query's length in the units of a name's length (a word, or a CJK character).
+    for (const std::string& t : tokens_) {
+      units_ += static_cast<unsigned char>(t[0]) >= 0xE0
+                    ? static_cast<int>(utf8_char_offsets(t).size()) - 1
+                    : 1;
+    }
     if (groups_ == 1) {
       cjk_ = parsed[0].cjk;
       length_ = cjk_ ? static_cast<int>(parsed[0].chars.size()) : 1;
     }
   }
   bool needs_text() const { return groups_ != 1; }
+  // The most a name that holds every group can get, from the postings alone: the query cannot
+  // start it unless its first group does, nor be all of it unless the lengths agree.
+  float upper(bool starts, uint8_t len_en, uint8_t len_zh) const {
+    if (!starts) return kMinNameBonus + 0.25f;
+    return len_en == units_ || len_zh == units_ ? kMaxNameBonus : kMinNameBonus + 0.5f;
+  }
   // names() -> pair of the English and Chinese names (called only when the text is needed).
   template <typename Names>
   float operator()(bool starts, uint8_t len_en, uint8_t len_zh, Names&& names) const {
     if (needs_text()) {
       const auto [en, zh] = names();
-      return name_bonus(tokens_, en, zh);
+      return name_bonus(tokens_, read_en_, read_zh_, en, zh);
     }
     float factor = kMinNameBonus + 0.25f;
     if (starts) {
@@ -456,6 +518,9 @@ class NameBonus {
   std::vector<std::string> tokens_;
   bool cjk_ = false;
   int length_ = 0;
+  bool read_en_ = false;
+  bool read_zh_ = false;
+  int units_ = 0;
 };
 
 // A union of posting lists (a category with its subcategories, an attribute): generated in slot
@@ -559,9 +624,9 @@ class TopK {
     if (key2 != worst.key2) return key2 > worst.key2;
     return score < worst.score;
   }
-  // Multiplies every kept score by a positive factor (the order stays).
-  void scale_scores(float factor) {
-    for (Ranked& r : heap_) r.score *= factor;
+  // Whether a relevance-only record with this score and id would come after the worst kept one.
+  bool ties_after(float score, int64_t id) const {
+    return heap_.size() >= k_ && score == heap_.front().score && id > heap_.front().id;
   }
   std::vector<Ranked> sorted() && {
     std::sort(heap_.begin(), heap_.end(), before);
@@ -840,16 +905,13 @@ Result<SearchResult> search_products(const Data& d, const SearchQuery& q,
     top.push(r);
   };
   if (has_text && groups->size() == 1) {
-    // One group: its IDF is one factor for every hit, so hits are ranked by saturation (with
-    // the name bonus, which needs no text here) and the kept ones scaled once the group's size
-    // is known.
+    // One group: streamed, its name bonus from the postings (no text).
     const NameBonus name_bonus(parsed, q.text);
-    size_t n_matching = 0;
+    const float weight = idf_of(index, group_df(index, (*groups)[0], catalog[0]));
     scan_group(index, (*groups)[0], catalog[0], [&](const GroupHit& h) {
-      ++n_matching;
       if (!passes(h.slot)) return;
       ++result.total;
-      float score = h.sat;
+      float score = weight * h.sat;
       if (bonus && h.name) {
         // Only a name that starts with the word needs its length (whole-name bonus).
         const ProductDoc* p = h.start ? &d.products[h.slot] : nullptr;
@@ -858,7 +920,6 @@ Result<SearchResult> search_products(const Data& d, const SearchQuery& q,
       }
       rank(h.slot, score);
     });
-    top.scale_scores(idf(std::max<uint32_t>(index.n_alive(), 1), n_matching));
   } else if (has_text) {
     std::vector<Candidate> passed;
     for (const Candidate& c : matches) {
@@ -871,24 +932,40 @@ Result<SearchResult> search_products(const Data& d, const SearchQuery& q,
       }
     }
     if (bonus) {
+      // Several words: a name's bonus needs its text (is the query a phrase in it?). The postings
+      // bound it: at least x1.25, at most x1.5 unless the first word starts the name (then
+      // x2.25). Candidates that cannot reach the page are dropped (the k-th best lower bound),
+      // the rest are checked best upper bound first, until no unchecked one can still enter:
+      // many names made from one pattern tie, and their first k settle it.
       const NameBonus name_bonus(parsed, q.text);
-      float bound = -std::numeric_limits<float>::infinity();
-      if (name_bonus.needs_text()) {
-        std::vector<float> lower(passed.size());
-        for (size_t i = 0; i < passed.size(); ++i) {
-          lower[i] = passed[i].score * (passed[i].name_all ? kMinNameBonus : 1);
-        }
-        bound = kth_largest(std::move(lower), k);
+      std::vector<float> lower(passed.size());
+      for (size_t i = 0; i < passed.size(); ++i) {
+        lower[i] = passed[i].score * (passed[i].name_all ? kMinNameBonus : 1);
       }
+      const float bound = kth_largest(std::move(lower), k);
+      struct Unchecked {
+        float upper;
+        int64_t id;
+        const Candidate* c;
+      };
+      std::vector<Unchecked> unchecked;
       for (const Candidate& c : passed) {
         if (!c.name_all) {
           if (c.score >= bound) rank(c.slot, c.score);
           continue;
         }
-        if (c.score * kMaxNameBonus < bound) continue;
         const ProductDoc& p = d.products[c.slot];
-        rank(c.slot, c.score * name_bonus(c.starts, p.name_len_en, p.name_len_zh,
-                                          [&] { return d.names.get(p.names); }));
+        const float upper = c.score * name_bonus.upper(c.starts, p.name_len_en, p.name_len_zh);
+        if (upper >= bound) unchecked.push_back(Unchecked{upper, d.product_ids.id(c.slot), &c});
+      }
+      std::sort(unchecked.begin(), unchecked.end(), [](const Unchecked& a, const Unchecked& b) {
+        return a.upper != b.upper ? a.upper > b.upper : a.id < b.id;
+      });
+      for (const Unchecked& u : unchecked) {
+        if (top.turns_away(0, 0, u.upper) || top.ties_after(u.upper, u.id)) break;
+        const ProductDoc& p = d.products[u.c->slot];
+        rank(u.c->slot, u.c->score * name_bonus(u.c->starts, p.name_len_en, p.name_len_zh,
+                                                [&] { return d.names.get(p.names); }));
       }
     }
   } else {
@@ -1021,13 +1098,13 @@ Result<SearchResult> search_merchants(const Data& d, const SearchQuery& q,
     const std::vector<CatalogSource> none;
     for (size_t g = 0; g < groups->size(); ++g) {
       const uint32_t bit = 1u << g;
+      const float mw = idf_of(*d.merchant_index, group_df(*d.merchant_index, (*groups)[g], none));
       std::vector<GroupHit> mh = eval_group(*d.merchant_index, (*groups)[g], none);
-      const float mw = idf(std::max<uint32_t>(d.merchant_index->n_alive(), 1), mh.size());
       for (const GroupHit& h : mh) {
         own_hits.push_back(Hit{d.merchant_slot_number(h.slot), bit, mw * h.sat, h.name, h.start});
       }
+      const float iw = idf_of(*d.item_index, group_df(*d.item_index, (*groups)[g], none));
       std::vector<GroupHit> ih = eval_group(*d.item_index, (*groups)[g], none);
-      const float iw = idf(std::max<uint32_t>(d.item_index->n_alive(), 1), ih.size());
       for (const GroupHit& h : ih) {
         const ItemDoc& doc = d.items[h.slot];
         if ((f.in_stock && doc.sold_out) || !price_in_range(f, doc.price)) continue;

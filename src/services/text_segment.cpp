@@ -159,8 +159,32 @@ void split_text(std::string_view text, std::vector<TextToken>* out) {
   std::string folded;
   CharClass current = CharClass::kSeparator;  // class of the open token
   bool open = false;
+  // Appends to the open token of class `cls` (opening one if needed).
+  auto token = [&](CharClass cls) -> std::string& {
+    if (!open || cls != current) {
+      out->push_back(TextToken{.text = {}, .cjk = cls == CharClass::kCjk});
+      current = cls;
+      open = true;
+    }
+    return out->back().text;
+  };
   size_t i = 0;
   while (i < text.size()) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    if (byte < 0x80 && byte != '\'') {
+      // ASCII (most of the text searched): classified here, without decoding or folding.
+      const char lower = static_cast<char>(byte >= 'A' && byte <= 'Z' ? byte + ('a' - 'A') : byte);
+      ++i;
+      if (lower >= 'a' && lower <= 'z') {
+        token(CharClass::kWord).push_back(lower);
+      } else if (lower >= '0' && lower <= '9') {
+        token(CharClass::kDigit).push_back(lower);
+      } else {
+        open = false;
+      }
+      continue;
+    }
+    const size_t start = i;
     const char32_t c = decode(text, &i);
     const CharClass cls = fold(c, &folded);
     if (cls == CharClass::kIgnore) continue;
@@ -175,12 +199,11 @@ void split_text(std::string_view text, std::vector<TextToken>* out) {
       open = false;
       continue;
     }
-    if (!open || cls != current) {
-      out->push_back(TextToken{.text = {}, .cjk = cls == CharClass::kCjk});
-      current = cls;
-      open = true;
+    if (cls == CharClass::kCjk) {
+      token(cls).append(text.substr(start, i - start));  // valid UTF-8, kept as it is
+    } else {
+      token(cls) += folded;
     }
-    out->back().text += folded;
   }
 }
 
