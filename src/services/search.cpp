@@ -919,6 +919,7 @@ SearchIndexStats SearchIndex::stats() const {
   }
   s.memory_bytes = static_cast<int64_t>(data_->memory_bytes());
   s.last_change_id = data_->last_change_id;
+  s.pending_gaps = static_cast<int64_t>(data_->gaps.size());
   return s;
 }
 

@@ -167,6 +167,7 @@ struct SearchIndexStats {
   int64_t memory_bytes = 0;  // everything the index holds (capacity)
   int64_t dead_slots = 0;
   int64_t last_change_id = 0;  // the change log id the index has read up to
+  int64_t pending_gaps = 0;    // ids below it not seen yet (PostgreSQL: not yet committed)
   int64_t builds = 0;          // full builds since construction
   int64_t refreshes = 0;       // refresh() calls that applied changes
   int64_t build_us = 0;        // duration of the last full build

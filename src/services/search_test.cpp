@@ -7,7 +7,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <map>
+#include <mutex>
 #include <thread>
 
 #include "services/city_time.h"
@@ -818,6 +820,87 @@ TEST(SearchBothDatabases, GiveIdenticalResults) {
     ASSERT_TRUE(s.index->refresh().ok());
   }
   compare("after a refresh");
+}
+
+}  // namespace
+}  // namespace qwl::services
+
+namespace qwl::services {
+namespace {
+
+// PostgreSQL hands out change ids in one order and commits them in another: a refresh that has
+// read a later id must still pick up an earlier one committed afterwards. (SQLite has one
+// writer, so ids commit in order there.)
+TEST(SearchPostgres, ChangesCommittedOutOfIdOrderAreNotMissed) {
+  auto db = testing::fresh_db(DbKind::kPostgres);
+  ASSERT_TRUE(db.ok()) << db.status().to_string();
+  auto corpus = make_corpus(**db);
+  ASSERT_TRUE(corpus.ok()) << corpus.status().to_string();
+  ManualClock clock;
+  auto index = SearchIndex::build(**db, clock);
+  ASSERT_TRUE(index.ok());
+  auto count = [&](const char* text) {
+    return (*index)->search(Actor::system(), SearchQuery{.text = text})->total;
+  };
+
+  std::mutex mu;
+  std::condition_variable cv;
+  bool inserted = false, release = false;
+  std::thread late([&] {
+    Status s = (*db)->transact([&](Tx& tx) -> Status {
+      QWL_RETURN_IF_ERROR(product(tx, 500, corpus->mart, 4, Value(), "Late Bloomer", "晚开", 40, 0,
+                                  {{"", 100, 1}}));
+      std::unique_lock lock(mu);
+      inserted = true;
+      cv.notify_all();
+      cv.wait(lock, [&] { return release; });
+      return Status::Ok();
+    });
+    EXPECT_TRUE(s.ok()) << s.to_string();
+  });
+  {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return inserted; });
+  }
+  // A later transaction takes later ids and commits first.
+  ASSERT_TRUE((*db)
+                  ->transact([&](Tx& tx) -> Status {
+                    return product(tx, 501, corpus->mart, 4, Value(), "Early Bird", "早鸟", 40, 0,
+                                   {{"", 100, 1}});
+                  })
+                  .ok());
+  ASSERT_TRUE((*index)->refresh().ok());
+  EXPECT_EQ(count("early bird"), 1);
+  EXPECT_EQ(count("late bloomer"), 0);
+  EXPECT_GT((*index)->stats().pending_gaps, 0);
+  {
+    std::lock_guard lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+  late.join();
+  ASSERT_TRUE((*index)->refresh().ok());
+  EXPECT_EQ(count("late bloomer"), 1);
+  EXPECT_EQ((*index)->stats().pending_gaps, 0);
+
+  // A rolled-back transaction leaves ids that never come; they are given up after a while.
+  Status s = (*db)->transact([&](Tx& tx) -> Status {
+    QWL_RETURN_IF_ERROR(
+        product(tx, 502, corpus->mart, 4, Value(), "Never", "从未", 40, 0, {{"", 100, 1}}));
+    return InvalidArgumentError("rolled back");
+  });
+  ASSERT_EQ(s.code(), StatusCode::kInvalidArgument);
+  ASSERT_TRUE((*db)
+                  ->transact([&](Tx& tx) -> Status {
+                    return exec(tx, "UPDATE products SET sales = 1 WHERE id = 501");
+                  })
+                  .ok());
+  ASSERT_TRUE((*index)->refresh().ok());
+  EXPECT_GT((*index)->stats().pending_gaps, 0);
+  EXPECT_EQ(count("never"), 0);
+  clock.advance_us(SearchIndexOptions().gap_timeout_us + 1);
+  ASSERT_TRUE((*index)->refresh().ok());
+  EXPECT_EQ((*index)->stats().pending_gaps, 0);
 }
 
 }  // namespace
