@@ -26,14 +26,14 @@
 // normalisation, summed over the query's words; then bonuses for a name that holds every word
 // (+25%), the query as a phrase (+25%), at the start of the name (+25%), or the whole name
 // (+50%). A merchant adds 0.8 x the score of its best matching item. Without text, relevance
-// means sales. Every sort ends in score (descending) and then id (ascending), so equal records
-// always come in the same order.
+// means sales. The other sorts use the BM25 score without bonuses to order equal keys. Every sort
+// ends in score (descending) and then id (ascending), so equal records always come in the same
+// order.
 //
 // Thread-safety: search() may run on any number of threads at once; refresh() may run beside
 // them (one at a time; a second caller waits). The Db passed to build() must outlive the index.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -175,7 +175,9 @@ struct SearchIndexStats {
 
 class SearchIndex {
  public:
-  // Builds the index from the database. Errors: the database's.
+  // Builds the index from the database (docs/ecosystem/search.md has the time and memory at a
+  // million products). `clock` times how long a change-log gap is waited for. Errors: the
+  // database's.
   static Result<std::unique_ptr<SearchIndex>> build(Db& db, const Clock& clock,
                                                     SearchIndexOptions options = {});
   ~SearchIndex();
