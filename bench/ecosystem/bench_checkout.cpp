@@ -61,9 +61,13 @@ Run run(Db& db, Orders& orders, const std::vector<int64_t>& users,
   std::vector<std::thread> pool;
   for (int t = 0; t < threads; ++t) {
     pool.emplace_back([&, t] {
+      // Each client goes round its own share of the customers (so that no wallet runs dry and
+      // no two clients ever fill one customer's cart at once).
+      const size_t share = std::max<size_t>(1, users.size() / threads);
+      size_t round = 0;
       for (int i = next++; i < checkouts; i = next++) {
-        // Checkouts go round the customers, so that no wallet runs dry.
-        const Actor actor{.user_id = users[i % users.size()], .role = Role::kCustomer};
+        const Actor actor{.user_id = users[((round++ % share) * threads + t) % users.size()],
+                          .role = Role::kCustomer};
         const int64_t variant = variants[i % variants.size()];
         auto line = add_to_cart(db, Clock::real(), actor,
                                 CartLineInput{.variant_id = variant, .quantity = 1});
