@@ -64,6 +64,7 @@ void add_seed(CLI::App& app, int& exit_code);
 void add_users(CLI::App& app, int& exit_code);
 void add_backup(CLI::App& app, int& exit_code);  // `backup` and `restore`
 void add_audit(CLI::App& app, int& exit_code);
+void add_tools(CLI::App& app, int& exit_code);
 
 // The ecosystem database (DESIGN.md "State"): --db URL or QWL_DB, else data/qwenlayer.db.
 inline constexpr const char* kDefaultDbUrl = "data/qwenlayer.db";
