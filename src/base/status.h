@@ -30,8 +30,8 @@ enum class StatusCode {
   kCancelled,
   kUnavailable,
   kInternal,
-  kUnauthenticated,   // no credentials, or credentials that are not valid
-  kPermissionDenied,  // valid credentials that do not allow this
+  kUnauthenticated,     // no credentials, or credentials that are not valid
+  kPermissionDenied,    // valid credentials that do not allow this
   kFailedPrecondition,  // valid, but the state refuses it now (no stock, closed, funds, conflict)
 };
 
