@@ -13,7 +13,7 @@ if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git
-  libfmt-dev nlohmann-json3-dev libcli11-dev libutf8proc-dev libboost1.81-dev curl
+  libfmt-dev nlohmann-json3-dev libcli11-dev libutf8proc-dev libboost1.81-dev curl libcurl4-openssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libsqlite3-dev libpq-dev postgresql
   clang libclang-rt-14-dev

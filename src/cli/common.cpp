@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <map>
 
 #include "base/log.h"
 #include "base/thread_pool.h"
@@ -77,6 +78,22 @@ Status EngineOptions::check_model() const {
 
 int EngineOptions::thread_count() const {
   return threads > 0 ? threads : ThreadPool::hardware_threads();
+}
+
+namespace {
+// Function-local so that registrars in other files may run before main() in any order.
+std::map<std::string, AddCommand, std::less<>>& registered_commands() {
+  static std::map<std::string, AddCommand, std::less<>> commands;
+  return commands;
+}
+}  // namespace
+
+CommandRegistrar::CommandRegistrar(std::string_view name, AddCommand add) {
+  registered_commands().emplace(std::string(name), add);
+}
+
+void add_registered_commands(CLI::App& app, int& exit_code) {
+  for (const auto& [name, add] : registered_commands()) add(app, exit_code);
 }
 
 }  // namespace qwl::cli

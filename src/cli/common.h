@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "base/status.h"
 #include "base/thread_pool.h"
@@ -65,6 +66,15 @@ void add_users(CLI::App& app, int& exit_code);
 void add_backup(CLI::App& app, int& exit_code);  // `backup` and `restore`
 void add_audit(CLI::App& app, int& exit_code);
 void add_tools(CLI::App& app, int& exit_code);
+
+// Subcommands that register themselves (the agent's chat, mcp and eval): a cmd_*.cpp defines
+//   static const CommandRegistrar kRegistrar("chat", add_chat);
+// and main() adds every registered command after the fixed ones, in name order.
+using AddCommand = void (*)(CLI::App& app, int& exit_code);
+struct CommandRegistrar {
+  CommandRegistrar(std::string_view name, AddCommand add);
+};
+void add_registered_commands(CLI::App& app, int& exit_code);
 
 // The ecosystem database (DESIGN.md "State"): --db URL or QWL_DB, else data/qwenlayer.db.
 inline constexpr const char* kDefaultDbUrl = "data/qwenlayer.db";

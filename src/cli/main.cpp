@@ -45,6 +45,7 @@ int main(int argc, char** argv) {
   qwl::cli::add_backup(app, exit_code);
   qwl::cli::add_audit(app, exit_code);
   qwl::cli::add_tools(app, exit_code);
+  qwl::cli::add_registered_commands(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
