@@ -70,10 +70,10 @@ struct TurnResult {
   // The messages to append to the session's history, in order: the user's message, the
   // assistant's (with tool_calls), the tool responses, the final answer.
   std::vector<ChatJson> messages;
-  std::string answer;                   // the final assistant text
+  std::string answer;                    // the final assistant text
   std::optional<std::string> action_id;  // the pending action the turn proposed
-  int steps = 0;                        // model calls made
-  int dropped_messages = 0;             // history messages left out to fit the context
+  int steps = 0;                         // model calls made
+  int dropped_messages = 0;              // history messages left out to fit the context
 };
 
 class Agent {

@@ -12,7 +12,7 @@
 // ("<tool_call>\n{...}\n</tool_call>") as our server would. Text arrives in pieces through
 // `on_text` while the model writes (content only, never reasoning or call syntax).
 //
-// Errors: Unavailable (cannot connect, the server answered 5xx or went away), DeadlineExceeded
+// Errors: Unavailable (cannot connect, the server answered 5xx or went away), OutOfRange
 // (past the request's deadline), Cancelled (the stop token was triggered), InvalidArgument
 // (the server refused the request: 4xx, with its message), Internal (a reply that is not
 // OpenAI's format). Thread-safety: a backend may serve several requests at once.

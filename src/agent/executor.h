@@ -58,7 +58,7 @@ struct ToolResult {
 
 // An irreversible call worked out and not done.
 struct ActionDraft {
-  std::string tool;         // the tool's name
+  std::string tool;          // the tool's name
   nlohmann::json arguments;  // the arguments commit() runs with (ids resolved, defaults filled)
   // Exactly what the user agrees to; its hash binds the confirmation (actions.h). Everything a
   // change of which must stop the action goes here: items with options and quantities,
