@@ -19,6 +19,7 @@
 #include "base/log.h"
 #include "base/mmap_file.h"
 #include "cli/common.h"
+#include "cli/local_engine.h"
 #include "model/model.h"
 #include "runtime/scheduler.h"
 #include "server/app_api.h"
@@ -57,19 +58,6 @@ struct ServeArgs {
 };
 
 // The id clients use as "model": --model-name, else the file or folder name without extension.
-std::string model_id(const ServeArgs& a) {
-  if (!a.model_name.empty()) return a.model_name;
-  std::filesystem::path p(a.engine.model_path());
-  if (p.filename().empty()) p = p.parent_path();
-  return p.extension() == ".gguf" ? p.stem().string() : p.filename().string();
-}
-
-// The model file's modification time in Unix seconds (0 if unknown).
-int64_t file_time(const std::string& path) {
-  struct stat st {};
-  return ::stat(path.c_str(), &st) == 0 ? static_cast<int64_t>(st.st_mtime) : 0;
-}
-
 Status run(const ServeArgs& a) {
   if (a.port < 0 || a.port > 65535) return InvalidArgumentError("--port {} is not a port", a.port);
   QWL_RETURN_IF_ERROR(a.engine.check_model());
@@ -153,59 +141,26 @@ Status run(const ServeArgs& a) {
   QWL_LOG_INFO("listening on http://{}:{} (loading the model; /health answers 503 until ready)",
                a.host, server.port());
 
-  Stopwatch watch;
-  const int threads = a.engine.thread_count();
-  std::unique_ptr<Model> model;
-  {
-    ThreadPool load_pool(threads);
-    auto loaded = Model::load(a.engine.model_path(), a.engine.load_options(&load_pool));
-    if (!loaded.ok()) {
-      service.set_failed(loaded.status());
-      server.stop(std::chrono::milliseconds(0));
-      return loaded.status();
-    }
-    model = std::move(loaded).value();
+  auto loaded = load_local_engine(a.engine, LocalEngineOptions{.model_name = a.model_name,
+                                                               .parallel = a.parallel,
+                                                               .queue = a.queue,
+                                                               .batch_tokens = a.batch_tokens,
+                                                               .kv_positions = a.kv_positions,
+                                                               .prefix_cache = !a.no_prefix_cache});
+  if (!loaded.ok()) {
+    service.set_failed(loaded.status());
+    server.stop(std::chrono::milliseconds(0));
+    return loaded.status();
   }
-  const std::string& tmpl_source = model->chat_template();
-  if (tmpl_source.empty())
-    return UnsupportedError("{} has no chat template (tokenizer.chat_template)",
-                            a.engine.model_path());
-  auto tmpl = ChatTemplate::parse(tmpl_source);
-  if (!tmpl.ok()) return tmpl.status().with_context(a.engine.model_path());
-  const int64_t ctx = a.engine.ctx_size;
-  SchedulerOptions sched_options{
-      .n_threads = threads,
-      .ctx_size = ctx,
-      .kv_blocks = 0,
-      .kv_type = a.engine.kv_type == "f32" ? DType::kF32 : DType::kF16,
-      .max_running = a.parallel,
-      .max_queue = a.queue,
-      .max_batch_tokens = a.batch_tokens,
-      .prefix_cache = !a.no_prefix_cache,
-  };
-  // Default KV size: room for 4 full contexts, but at most 1 GiB (and at least one context).
-  const int64_t bytes_per_position = int64_t{2} * model->config().n_layer *
-                                     model->config().kv_width() *
-                                     (sched_options.kv_type == DType::kF32 ? 4 : 2);
-  const int64_t positions =
-      a.kv_positions > 0
-          ? a.kv_positions
-          : std::max(ctx, std::min(4 * ctx, (int64_t{1} << 30) / bytes_per_position));
-  sched_options.kv_blocks = (positions + sched_options.block_size - 1) / sched_options.block_size;
-  auto scheduler = Scheduler::create(*model, sched_options);
-  if (!scheduler.ok()) return scheduler.status();
-  openai::Engine engine{.model = model.get(),
-                        .scheduler = scheduler.value().get(),
-                        .chat_template = std::move(tmpl).value(),
-                        .model_id = model_id(a),
-                        .created = file_time(a.engine.model_path()),
-                        .vocab = ConstraintVocab::build(model->tokenizer())};
-  service.set_engine(&engine);
+  LocalEngine& local = **loaded;
+  Scheduler* scheduler = local.scheduler.get();
+  service.set_engine(&*local.engine);
   QWL_LOG_INFO(
       "ready: model '{}' ({}, {} layers) loaded in {:.1f} s; {} threads, context {}, "
       "{} sequences at once, KV for {} positions",
-      engine.model_id, model->config().arch_name, model->config().n_layer, watch.elapsed_s(),
-      threads, ctx, a.parallel, scheduler.value()->options().kv_blocks * sched_options.block_size);
+      local.engine->model_id, local.model->config().arch_name, local.model->config().n_layer,
+      local.load_seconds, a.engine.thread_count(), a.engine.ctx_size, a.parallel,
+      scheduler->options().kv_blocks * scheduler->options().block_size);
 
   int sig = 0;
   sigwait(&signals, &sig);
@@ -219,11 +174,11 @@ Status run(const ServeArgs& a) {
   ecosystem->stop();  // ends event streams at once and the workers (the server is stopping)
   const auto cancel_at = std::chrono::steady_clock::now() + grace * 4 / 5;
   while (std::chrono::steady_clock::now() < cancel_at) {
-    const SchedulerStats s = scheduler.value()->stats();
+    const SchedulerStats s = scheduler->stats();
     if (s.running == 0 && s.queued == 0) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  scheduler.value()->shutdown();
+  scheduler->shutdown();
   stopper.join();
   QWL_LOG_INFO("stopped");
   return Status::Ok();
