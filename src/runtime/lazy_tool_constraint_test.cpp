@@ -10,6 +10,7 @@
 
 #include <cmath>
 #include <limits>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -416,17 +417,20 @@ bool valid_arguments(const std::string& name, const Json& args, std::string* why
 }
 
 TEST_F(LazyToolCallTest, RandomGenerationsWriteOnlyValidCalls) {
-  // Tokens a random model is pushed towards so that the scanner's refusals are exercised.
-  std::vector<int32_t> tricky;
-  for (int32_t t = 0; t < v_->n_vocab(); ++t) {
-    const std::string_view b = v_->text_bytes(t);
-    if (b == "<" || b == "</" || b == ">" || b == "tool" || b == "_call" || b == "think")
-      tricky.push_back(t);
-  }
-  ASSERT_EQ(tricky.size(), 6u);
+  // A random model is pushed towards spelling the tags out piece by piece, so that the
+  // scanner's refusals are exercised: the pieces get a bonus, and the piece that continues
+  // the previous one a larger one.
+  const std::vector<int32_t> tricky = {id("<"),    id("</"),    id(">"),
+                                       id("tool"), id("_call"), id("think")};
+  const std::map<int32_t, std::vector<int32_t>> continues = {{id("<"), {id("tool"), id("think")}},
+                                                             {id("</"), {id("tool"), id("think")}},
+                                                             {id("tool"), {id("_call")}},
+                                                             {id("_call"), {id(">")}},
+                                                             {id("think"), {id(">")}}};
   Rng rng(11);
   int calls_seen = 0;
   int unconstrained_seen = 0;
+  int near_misses = 0;
   std::vector<float> logits(v_->n_vocab());
   for (int k = 0; k < 16; ++k) {
     auto c = make_lazy_tool_call_constraint(p_);
@@ -434,10 +438,14 @@ TEST_F(LazyToolCallTest, RandomGenerationsWriteOnlyValidCalls) {
     std::vector<size_t> open_at;  // text offsets of the <tool_call> tokens
     bool ended = false;
     int in_call_steps = 0;
+    int32_t last = -1;
     for (int step = 0; step < 160; ++step) {
       for (float& x : logits) x = static_cast<float>(rng.uniform());
       if (step == 0 && k % 3 == 0) logits[think_] += 20.0f;
       for (int32_t t : tricky) logits[t] += 0.9f;
+      if (auto it = continues.find(last); it != continues.end()) {
+        for (int32_t t : it->second) logits[t] += 1.5f;
+      }
       logits[open_] += rng.uniform() < 0.1 ? 20.0f : 0.0f;
       logits[think_end_] += rng.uniform() < 0.05 ? 20.0f : 0.0f;
       if (c->complete()) {
@@ -459,7 +467,13 @@ TEST_F(LazyToolCallTest, RandomGenerationsWriteOnlyValidCalls) {
         break;
       }
       if (t == open_) open_at.push_back(text.size());
+      last = t;
       text += v_->is_text(t) ? std::string(v_->text_bytes(t)) : tok_->token_text(t);
+    }
+    // Tags spelled out up to their last byte, which was then refused (or not wanted).
+    for (size_t at = text.find("<tool_call"); at != std::string::npos;
+         at = text.find("<tool_call", at + 1)) {
+      near_misses += text.compare(at, 11, "<tool_call>") != 0;
     }
     // Read it as the parser does.
     size_t pos = 0;
@@ -500,6 +514,7 @@ TEST_F(LazyToolCallTest, RandomGenerationsWriteOnlyValidCalls) {
   }
   EXPECT_GT(calls_seen, 10);
   EXPECT_GT(unconstrained_seen, 0);  // some calls fell inside reasoning and were left free
+  EXPECT_GT(near_misses, 5);
 }
 
 }  // namespace
