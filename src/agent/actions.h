@@ -48,10 +48,10 @@ struct PendingAction {
   ActionStatus status = ActionStatus::kPending;
   int64_t created_us = 0;
   int64_t expires_us = 0;
-  int64_t decided_us = 0;        // when confirmed / cancelled / failed; 0 while pending
-  nlohmann::json result;         // the committed result (confirmed), or null
-  std::string error;             // why it failed (failed)
-  std::string replaced_by;       // the action that replaced this one (replaced, failed)
+  int64_t decided_us = 0;   // when confirmed / cancelled / failed; 0 while pending
+  nlohmann::json result;    // the committed result (confirmed), or null
+  std::string error;        // why it failed (failed)
+  std::string replaced_by;  // the action that replaced this one (replaced, failed)
 
   // {"id", "tool", "status", "summary", "content", "info", "hash", "expires_at", "result", ...}
   // as the app API and MCP show it.

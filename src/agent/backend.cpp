@@ -261,8 +261,20 @@ OpenAiBackend::OpenAiBackend(OpenAiBackendOptions options) : options_(std::move(
 }
 
 std::string OpenAiBackend::describe() const {
+  std::lock_guard lock(mu_);
   return options_.model.empty() ? options_.base_url
                                 : fmt::format("{} ({})", options_.base_url, options_.model);
+}
+
+void OpenAiBackend::set_base_url(std::string base_url) {
+  while (!base_url.empty() && base_url.back() == '/') base_url.pop_back();
+  std::lock_guard lock(mu_);
+  options_.base_url = std::move(base_url);
+}
+
+std::string OpenAiBackend::base_url() const {
+  std::lock_guard lock(mu_);
+  return options_.base_url;
 }
 
 Result<std::string> OpenAiBackend::model_name() {
@@ -271,7 +283,7 @@ Result<std::string> OpenAiBackend::model_name() {
   if (!resolved_model_.empty()) return resolved_model_;
   CurlHandle h;
   if (h.curl == nullptr) return InternalError("model server: curl_easy_init failed");
-  std::string url = options_.base_url + "/models";
+  std::string url = options_.base_url + "/models";  // mu_ is held
   std::string body;
   curl_easy_setopt(h.curl, CURLOPT_URL, url.c_str());
   curl_easy_setopt(h.curl, CURLOPT_NOSIGNAL, 1L);
@@ -321,7 +333,7 @@ Result<ModelReply> OpenAiBackend::complete(const ModelRequest& request, const Te
     body["chat_template_kwargs"] = {{"enable_thinking", *request.enable_thinking}};
   }
   const std::string payload = body.dump();
-  const std::string url = options_.base_url + "/chat/completions";
+  const std::string url = base_url() + "/chat/completions";
 
   CurlHandle h;
   if (h.curl == nullptr) return InternalError("model server: curl_easy_init failed");

@@ -88,11 +88,14 @@ class OpenAiBackend final : public ModelBackend {
   Result<ModelReply> complete(const ModelRequest& request, const TextSink& on_text) override;
   int64_t context_tokens() const override { return options_.context_tokens; }
   std::string describe() const override;
+  // Points the backend elsewhere (a server that learned its port after the backend was made).
+  void set_base_url(std::string base_url);
 
  private:
   Result<std::string> model_name();
+  std::string base_url() const;
   OpenAiBackendOptions options_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::string resolved_model_;
 };
 

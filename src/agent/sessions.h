@@ -38,7 +38,7 @@ struct SessionInfo {
 };
 
 struct StoredMessage {
-  int64_t seq = 0;  // 1, 2, ... within the session
+  int64_t seq = 0;   // 1, 2, ... within the session
   ChatJson message;  // OpenAI format: role, content, tool_calls, tool_call_id
   nlohmann::json events = nlohmann::json::array();  // cards and actions shown with it
   int64_t created_us = 0;
