@@ -261,7 +261,7 @@ class StdioTransport final : public Transport {
   std::atomic<int64_t> next_id_{1};
   std::once_flag shutdown_once_;
 
-  std::timed_mutex write_mu_;  // one line at a time on the server's stdin
+  std::mutex write_mu_;  // one line at a time on the server's stdin
 
   std::mutex mu_;
   std::condition_variable cv_;
@@ -399,8 +399,9 @@ Status StdioTransport::notify(std::string_view method, const ojson& params) {
 
 Status StdioTransport::send_line(std::string line, SteadyClock::time_point deadline) {
   line.push_back('\n');
-  std::unique_lock lock(write_mu_, deadline);
-  if (!lock.owns_lock()) return UnavailableError("{}: the server does not read its stdin", label_);
+  // A writer waits here at most until the current one's deadline: that one either finishes
+  // or gives up and ends the connection.
+  std::lock_guard lock(write_mu_);
   if (stdin_fd_ < 0) return UnavailableError("{}: the connection is shut down", label_);
   Status status = write_all(stdin_fd_, line, deadline, label_);
   // Half a line may be in the pipe: no later message could be framed, so the connection ends.
@@ -1223,6 +1224,7 @@ struct McpToolExecutor::Impl {
   McpClientOptions options;
   std::string label;  // "mcp server 'weather'"
   std::unique_ptr<Transport> transport;
+  // Fixed after connect(); a new session after a lost one must agree on the same version.
   std::string protocol_version;
   bool has_tools = false;
   // Fixed after connect(): tools() hands out views into these strings.
@@ -1233,7 +1235,11 @@ struct McpToolExecutor::Impl {
   std::mutex commit_mu;
   std::map<std::pair<int64_t, std::string>, std::shared_future<Result<ToolResult>>> commits;
 
-  Status initialize();
+  struct Session {
+    std::string protocol_version;
+    bool has_tools = false;
+  };
+  Result<Session> initialize();
   Result<ojson> request(std::string_view method, const ojson& params);
   Status list_tools();
   void add_tool(const ojson& tool);
@@ -1242,7 +1248,7 @@ struct McpToolExecutor::Impl {
                           const ojson& meta);
 };
 
-Status McpToolExecutor::Impl::initialize() {
+Result<McpToolExecutor::Impl::Session> McpToolExecutor::Impl::initialize() {
   ojson params = {
       {"protocolVersion", kMcpProtocolVersion},
       {"capabilities", ojson::object()},
@@ -1257,11 +1263,13 @@ Status McpToolExecutor::Impl::initialize() {
     return UnsupportedError("{}: the server speaks MCP {}; we speak {} and {}", label, *version,
                             kMcpProtocolVersion, kMcpProtocolVersionOld);
   }
-  protocol_version = *version;
   const ojson* capabilities = member(result, "capabilities");
-  has_tools = capabilities != nullptr && member(*capabilities, "tools") != nullptr;
-  transport->set_protocol_version(protocol_version);
-  return transport->notify("notifications/initialized", ojson());
+  Session session{
+      .protocol_version = *version,
+      .has_tools = capabilities != nullptr && member(*capabilities, "tools") != nullptr};
+  transport->set_protocol_version(session.protocol_version);
+  QWL_RETURN_IF_ERROR(transport->notify("notifications/initialized", ojson()));
+  return session;
 }
 
 Result<ojson> McpToolExecutor::Impl::request(std::string_view method, const ojson& params) {
@@ -1274,7 +1282,11 @@ Result<ojson> McpToolExecutor::Impl::request(std::string_view method, const ojso
     if (transport->session_lost()) {
       QWL_LOG_INFO("{}: session lost; initializing again", label);
       transport->start_new_session();
-      QWL_RETURN_IF_ERROR(initialize());
+      QWL_ASSIGN_OR_RETURN(Session session, initialize());
+      if (session.protocol_version != protocol_version) {
+        return UnsupportedError("{}: the new session speaks MCP {}, the first spoke {}", label,
+                                session.protocol_version, protocol_version);
+      }
     }
   }
   return transport->request(method, params, config.timeout);
@@ -1411,7 +1423,9 @@ Result<std::unique_ptr<McpToolExecutor>> McpToolExecutor::connect(const McpServe
     } else {
       impl->transport = std::make_unique<HttpTransport>(server, impl->label);
     }
-    QWL_RETURN_IF_ERROR(impl->initialize());
+    QWL_ASSIGN_OR_RETURN(Impl::Session session, impl->initialize());
+    impl->protocol_version = session.protocol_version;
+    impl->has_tools = session.has_tools;
     QWL_RETURN_IF_ERROR(impl->list_tools());
   } catch (const nlohmann::json::exception& e) {
     return InternalError("{}: {}", impl->label, e.what());

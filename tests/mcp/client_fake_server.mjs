@@ -8,8 +8,7 @@
 //     parts (text, image and resource parts), ping_me (the server pings the client and answers
 //     once the client has answered), notify (notifications before the result), silent (never
 //     answers), die (exits with status 7 in the middle of the call), counter (irreversible:
-//     counts its calls and echoes the _meta it got);
-//     pid (the server's process id);
+//     counts its calls and echoes the _meta it got), pid (the server's process id);
 //   - `--version V` answers initialize with protocol version V; `--exit-at-start` exits at once;
 //     `--stubborn` ignores SIGTERM and the end of its stdin (only SIGKILL ends it).
 import readline from 'node:readline';

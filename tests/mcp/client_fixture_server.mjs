@@ -6,7 +6,7 @@
 // stateful (MCP-Session-Id). With `--token T` every HTTP request needs "Authorization: Bearer T".
 //
 // Tools, one per behaviour the client must handle: annotations of each side-effect class, text
-// with structuredContent, isError, a slow call, a crash mid-call (stdio), the request headers
+// with structuredContent after a log notification, isError, a slow call, a crash mid-call (stdio), the request headers
 // seen (HTTP), a counter of irreversible calls (idempotency), and dropping the session (HTTP 404
 // then re-initialize).
 import http from 'node:http';
@@ -31,7 +31,8 @@ const sessions = new Map();  // session id -> transport
 const text = (s) => ({ content: [{ type: 'text', text: s }] });
 
 function makeServer() {
-  const server = new McpServer({ name: 'client-fixture', version: '1.0.0' });
+  const server = new McpServer({ name: 'client-fixture', version: '1.0.0' },
+                                { capabilities: { logging: {} } });
 
   server.registerTool('lookup', {
     title: 'Weather lookup',
@@ -39,7 +40,10 @@ function makeServer() {
     inputSchema: { city: z.string().min(1).describe('city name') },
     outputSchema: { city: z.string(), temp_c: z.number().int() },
     annotations: { readOnlyHint: true },
-  }, async ({ city }) => {
+  }, async ({ city }, extra) => {
+    // Over HTTP with SSE this notification precedes the response in the same stream.
+    await extra.sendNotification({ method: 'notifications/message',
+                                   params: { level: 'info', logger: 'fixture', data: `looking up ${city}` } });
     const structured = { city, temp_c: 21 };
     return { content: [{ type: 'text', text: `${city}: sunny, 21°C` }], structuredContent: structured };
   });
