@@ -117,7 +117,11 @@ Agent::Agent(ModelBackend& backend, ToolExecutor& tools, ActionStore& actions, D
           {{"name", def.name},
            {"description", def.description},
            {"parameters", ChatJson::parse(def.parameters, nullptr, /*allow_exceptions=*/false)}}}});
+    Tool& tool = tools_by_name_[std::string(def.name)];
+    tool.def = def;
+    tool.schema = nlohmann::json::parse(def.parameters, nullptr, /*allow_exceptions=*/false);
   }
+  tools_bytes_ = tools_json_.dump().size();
 }
 
 Result<std::string> Agent::system_prompt(const UserContext& user, std::string_view session_id) {
@@ -210,14 +214,6 @@ Result<TurnResult> Agent::run_turn(const UserContext& user_in, std::string_view 
   const size_t first_new = messages.size();
   messages.push_back({{"role", "user"}, {"content", defang(user_text)}});
 
-  std::map<std::string, const ToolDef*, std::less<>> defs;
-  std::vector<ToolDef> tool_list = tools_.tools();
-  for (const ToolDef& def : tool_list) defs.emplace(std::string(def.name), &def);
-  std::map<std::string, nlohmann::json, std::less<>> schemas;
-  for (const ToolDef& def : tool_list) {
-    schemas.emplace(std::string(def.name), nlohmann::json::parse(def.parameters, nullptr, false));
-  }
-
   auto finish = [&](std::string answer, std::string finish_reason) {
     if (!answer.empty()) {
       turn.answer = answer;
@@ -238,13 +234,15 @@ Result<TurnResult> Agent::run_turn(const UserContext& user_in, std::string_view 
     return finish(apology, code);
   };
 
+  // The user's context does not change within a turn (the only pending action a turn makes
+  // ends it), so the system prompt is built once.
+  QWL_ASSIGN_OR_RETURN(const std::string system, system_prompt(user, session_id));
   while (true) {
     if (turn.steps >= options_.max_steps) {
       return fail("step_limit",
                   fmt::format("the turn used its {} model calls", options_.max_steps));
     }
     if (stop.stop_requested()) return fail("cancelled", "the turn was cancelled");
-    QWL_ASSIGN_OR_RETURN(std::string system, system_prompt(user, session_id));
 
     ModelRequest request;
     request.tools = tools_json_;
@@ -260,7 +258,10 @@ Result<TurnResult> Agent::run_turn(const UserContext& user_in, std::string_view 
       request.messages = ChatJson::array();
       request.messages.push_back({{"role", "system"}, {"content", system}});
       for (const ChatJson& m : messages) request.messages.push_back(m);
-      if (context <= 0 || backend_.estimate_tokens(request) + options_.reserve_tokens <= context) {
+      // As ModelBackend::estimate_tokens() counts, with the tools' size known once.
+      const int64_t estimate =
+          static_cast<int64_t>((request.messages.dump().size() + tools_bytes_) / 3) + 64;
+      if (context <= 0 || estimate + options_.reserve_tokens <= context) {
         break;
       }
       const size_t end = oldest_exchange_end(messages);
@@ -299,14 +300,14 @@ Result<TurnResult> Agent::run_turn(const UserContext& user_in, std::string_view 
                  {{"id", call.id}, {"name", call.name}, {"arguments", call.arguments}}));
       if (!call.error.empty()) {
         plan.error = "malformed tool call: " + call.error;
-      } else if (const auto it = defs.find(call.name); it == defs.end()) {
+      } else if (const auto it = tools_by_name_.find(call.name); it == tools_by_name_.end()) {
         plan.error = fmt::format("there is no tool named \"{}\"", call.name);
       } else {
-        plan.def = it->second;
+        plan.def = &it->second.def;
         plan.arguments = nlohmann::json::parse(call.arguments, nullptr, false);
         if (!plan.arguments.is_object()) {
           plan.error = "the arguments are not a JSON object";
-        } else if (Status v = validate_arguments(schemas[call.name], plan.arguments); !v.ok()) {
+        } else if (Status v = validate_arguments(it->second.schema, plan.arguments); !v.ok()) {
           plan.error = fmt::format("invalid arguments: {}", v.message());
         }
       }

@@ -19,6 +19,7 @@
 // error event and a short apology, keeping everything done so far. When the history no longer
 // fits the model's context, the oldest whole exchanges are dropped first (the system prompt,
 // tools and the pending action are always kept), never an error.
+// The executor's tool list is read once, when the Agent is made.
 // Thread-safety: an Agent may run turns of different sessions at once; one session's turns
 // must not overlap (the session store serialises them).
 #pragma once
@@ -26,6 +27,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <stop_token>
 #include <string>
@@ -103,6 +105,12 @@ class Agent {
   const Clock& clock_;
   AgentOptions options_;
   ChatJson tools_json_;
+  size_t tools_bytes_ = 0;  // of tools_json_ as text, for the context estimate
+  struct Tool {
+    ToolDef def;
+    nlohmann::json schema;  // parsed once
+  };
+  std::map<std::string, Tool, std::less<>> tools_by_name_;
 };
 
 // "zh" when the text has CJK characters, else "en".
