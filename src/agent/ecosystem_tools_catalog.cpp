@@ -108,6 +108,17 @@ Result<services::SearchSort> sort_arg(const Call& c) {
   return parsed;
 }
 
+// How many choices a group takes, after its name: "" for exactly one, " (optional)",
+// " (optional, up to 2)", " (1 to 3)".
+std::string group_rule(const Call& c, int64_t min, int64_t max) {
+  if (min == 1 && max == 1) return "";
+  if (min == 0 && max == 1) return std::string(c.say(" (optional)", "（可选）"));
+  if (min == 0)
+    return c.zh() ? fmt::format("（可选，最多{}项）", max)
+                  : fmt::format(" (optional, up to {})", max);
+  return c.zh() ? fmt::format("（{}至{}项）", min, max) : fmt::format(" ({} to {})", min, max);
+}
+
 }  // namespace
 
 // ---- search_products -------------------------------------------------------------------------
@@ -343,33 +354,26 @@ Result<ToolResult> get_menu(Call& c) {
   json card_items = json::array();
   for (const services::MenuItem& item : *menu) {
     const bool sold_out = item.stock.has_value() && *item.stock == 0;
-    json groups = json::array();
+    // Each group as one line: "Medium* / Large +¥3" under "Size", "*" marking the default, so
+    // that a menu of fifteen items stays a few kilobytes for a small model.
+    json groups = json::object();
     json card_groups = json::array();
     for (const services::MenuOptionGroup& g : item.groups) {
-      json choices = json::array();
-      json defaults = json::array();
+      std::string choices;
       json card_options = json::array();
       for (const services::MenuOption& o : g.options) {
-        json choice{{"name", c.name(o.name_en, o.name_zh)}};
-        if (o.price_delta != 0) {
-          choice["price_delta"] = o.price_delta;
-          choice["price_delta_text"] = (o.price_delta > 0 ? "+" : "") + yuan(o.price_delta);
-        }
-        choices.push_back(std::move(choice));
-        if (o.is_default) defaults.push_back(c.name(o.name_en, o.name_zh));
+        choices += choices.empty() ? "" : " / ";
+        choices += c.name(o.name_en, o.name_zh);
+        if (o.is_default) choices += "*";
+        if (o.price_delta != 0) choices += (o.price_delta > 0 ? " +" : " ") + yuan(o.price_delta);
         card_options.push_back(json{{"id", o.id},
                                     {"name_en", o.name_en},
                                     {"name_zh", o.name_zh},
                                     {"price_delta", o.price_delta},
                                     {"is_default", o.is_default}});
       }
-      json group{{"group", c.name(g.name_en, g.name_zh)},
-                 {"key", g.key},
-                 {"min", g.min_choices},
-                 {"max", g.max_choices},
-                 {"choices", std::move(choices)}};
-      if (!defaults.empty()) group["default"] = std::move(defaults);
-      groups.push_back(std::move(group));
+      groups[c.name(g.name_en, g.name_zh) + group_rule(c, g.min_choices, g.max_choices)] =
+          std::move(choices);
       card_groups.push_back(json{{"id", g.id},
                                  {"key", g.key},
                                  {"name_en", g.name_en},
@@ -411,7 +415,10 @@ Result<ToolResult> get_menu(Call& c) {
   if (merchant["min_order"].get<int64_t>() > 0)
     put_money(model_merchant, "min_order", merchant["min_order"].get<int64_t>());
   ToolResult out;
-  out.result = json{{"merchant", std::move(model_merchant)}, {"items", std::move(items)}};
+  out.result = json{{"merchant", std::move(model_merchant)},
+                    {"items", std::move(items)},
+                    {"options_note", c.say("* marks the default; give add_to_cart option names",
+                                           "*为默认选项；加入购物车时给出选项名称")}};
   if (menu->size() > kMaxMenuItems) out.result["more_items"] = menu->size() - kMaxMenuItems;
   merchant["object"] = "menu";
   merchant["currency"] = "CNY";

@@ -12,6 +12,8 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "services/maps_adapters.h"
 #include "services/seed.h"
@@ -211,6 +213,17 @@ TEST_P(EcosystemToolsTest, SearchProductsGivesVariantsToBuy) {
   EXPECT_TRUE(has_card(*r, "product"));
   EXPECT_EQ(r->cards.size(), products.size());
 
+  // A variant from the results goes into the cart.
+  int64_t variant = 0;
+  for (const json& v : first["variants"]) {
+    if (v["in_stock"] == true && variant == 0) variant = v["id"];
+  }
+  ASSERT_GT(variant, 0) << first.dump();
+  auto added = run(alice, "add_to_cart", {{"variant_id", variant}, {"quantity", 2}});
+  ASSERT_OK(added);
+  EXPECT_EQ(added->result["added"]["quantity"], 2);
+  EXPECT_EQ(added->result["cart"]["merchant_id"], first["merchant"]["id"]);
+
   auto zh = run(user(kWang, "zh"), "search_products", {{"query", "香米"}});
   ASSERT_OK(zh);
   ASSERT_FALSE(zh->result["products"].empty());
@@ -267,15 +280,9 @@ TEST_P(EcosystemToolsTest, GetMenuShowsOptionsAndCutsLongText) {
   }
   ASSERT_NE(latte, nullptr) << r->result.dump();
   EXPECT_EQ((*latte)["price"], 2300);
-  bool size_group = false;
-  for (const json& g : (*latte)["options"]) {
-    if (g["key"] != "size") continue;
-    size_group = true;
-    EXPECT_EQ(g["default"], json::array({"Medium"}));
-    EXPECT_EQ(g["choices"][1]["name"], "Large");
-    EXPECT_EQ(g["choices"][1]["price_delta_text"], "+¥3");
-  }
-  EXPECT_TRUE(size_group);
+  EXPECT_EQ((*latte)["options"]["Size"], "Medium* / Large +¥3") << latte->dump();
+  EXPECT_EQ((*latte)["options"]["Extras (optional, up to 2)"],
+            "Extra shot +¥4 / Vanilla syrup +¥3 / Caramel syrup +¥3");
   ASSERT_TRUE(has_card(*r, "menu"));
 
   // Injected instructions in a description are data, cut to 200 characters; reading them
@@ -886,8 +893,10 @@ TEST_P(EcosystemToolsTest, RideIsQuotedRequestedAndCancelledOnce) {
 
   // Free to cancel while no driver is assigned.
   const int64_t id = ride->result["booking_id"];
+  const auto before_cancel = snapshot();
   auto cancel = prepare(alice, "cancel_booking", {{"kind", "ride"}, {"booking_id", id}});
   ASSERT_OK(cancel);
+  EXPECT_EQ(snapshot(), before_cancel);
   EXPECT_EQ(cancel->content["fee"], 0);
   EXPECT_EQ(cancel->content["refund"], price);
   ASSERT_OK(tools_->commit(alice, *cancel, "k-ride-cancel"));
@@ -911,6 +920,53 @@ TEST_P(EcosystemToolsTest, ARideFromTheDevicePositionBindsThatPosition) {
   EXPECT_EQ(again->content, draft->content);
   EXPECT_TRUE(fails_with(prepare(alice, "request_ride", {{"to", "home"}, {"vehicle", "rocket"}}),
                          StatusCode::kInvalidArgument, "vehicle"));
+}
+
+// Confirms racing on several threads (or nodes) with one key: one order, one cancellation, and
+// every caller gets the same answer.
+TEST_P(EcosystemToolsTest, ConcurrentCommitsWithOneKeyExecuteOnce) {
+  const UserContext alice = user(kAlice);
+  add_two_lattes(alice);
+  auto draft = prepare(alice, "checkout", {{"merchant_id", kLunaCafe}, {"deliver_to", "office"}});
+  ASSERT_OK(draft);
+  constexpr int kThreads = 4;
+  std::vector<Result<ToolResult>> placed(kThreads, Status(StatusCode::kInternal, "not run"));
+  {
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kThreads; ++i)
+      threads.emplace_back([&, i] { placed[i] = tools_->commit(alice, *draft, "k-race"); });
+    for (std::thread& t : threads) t.join();
+  }
+  ASSERT_OK(placed[0]);
+  const int64_t order_id = placed[0]->result["order_id"];
+  for (const auto& r : placed) {
+    ASSERT_OK(r);
+    EXPECT_EQ(r->result["order_id"], order_id);
+  }
+  EXPECT_EQ(query("SELECT COUNT(*) FROM orders WHERE user_id = ?", {kAlice}), 1);
+  EXPECT_EQ(wallet(kAlice), kAliceFunds - 4100);
+
+  auto cancel = prepare(alice, "cancel_order", {{"order_id", order_id}});
+  ASSERT_OK(cancel);
+  std::vector<Result<ToolResult>> cancelled(kThreads, Status(StatusCode::kInternal, "not run"));
+  {
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kThreads; ++i)
+      threads.emplace_back(
+          [&, i] { cancelled[i] = tools_->commit(alice, *cancel, "k-race-cancel"); });
+    for (std::thread& t : threads) t.join();
+  }
+  int replayed = 0;
+  for (const auto& r : cancelled) {
+    ASSERT_OK(r);
+    EXPECT_EQ(r->result["status"], "cancelled");
+    replayed += r->result.value("replayed", false) ? 1 : 0;
+  }
+  EXPECT_EQ(replayed, kThreads - 1);
+  EXPECT_EQ(query("SELECT COUNT(*) FROM order_events WHERE order_id = ? AND status = 'cancelled'",
+                  {order_id}),
+            1);
+  EXPECT_EQ(wallet(kAlice), kAliceFunds);
 }
 
 INSTANTIATE_TEST_SUITE_P(Db, EcosystemToolsTest,

@@ -4,7 +4,9 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <chrono>
 #include <cmath>
+#include <thread>
 
 #include "agent/ecosystem_tools_internal.h"
 #include "services/actor.h"
@@ -15,6 +17,11 @@
 
 namespace qwl::agent::eco {
 namespace {
+
+// run_once(): how long a refused commit waits for a racing one's stored result (real time:
+// the race is between threads or nodes, not on the injected clock).
+constexpr int kRaceChecks = 20;
+constexpr std::chrono::milliseconds kRaceWait{50};
 
 double real_of(const Value& v) {
   return v.type() == Value::Type::kInt64 ? static_cast<double>(v.int64()) : v.real();
@@ -486,11 +493,17 @@ Result<ToolResult> run_once(const Call& c, const ActionDraft& draft, std::string
 
   Result<ToolResult> done = fn();
   if (!done.ok()) {
-    // A commit racing with this one may have done it and stored its result meanwhile.
-    Result<services::IdempotentResult> again = services::run_idempotent(
-        *c.h.db, req, c.now_us,
-        [&](Tx&) -> Result<std::string> { return CancelledError("{}", kNotStored); });
-    if (again.ok()) return replay(*again);
+    // A commit racing with this one under the same key may have executed it (so the service
+    // refused this one: "already cancelled") and be about to store its result: wait for it a
+    // little, then answer as it did. Other errors are this call's own.
+    const int tries = done.status().code() == StatusCode::kFailedPrecondition ? kRaceChecks : 1;
+    for (int i = 0; i < tries; ++i) {
+      if (i > 0) std::this_thread::sleep_for(kRaceWait);
+      Result<services::IdempotentResult> again = services::run_idempotent(
+          *c.h.db, req, c.now_us,
+          [&](Tx&) -> Result<std::string> { return CancelledError("{}", kNotStored); });
+      if (again.ok()) return replay(*again);
+    }
     return done.status();
   }
   const std::string response =
