@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <functional>
+#include <list>
 #include <optional>
 #include <stop_token>
 #include <utility>
@@ -13,6 +14,7 @@
 
 #include "base/log.h"
 #include "chat/tool_call_parser.h"
+#include "runtime/lazy_tool_constraint.h"
 #include "runtime/token_constraint.h"
 #include "server/http_error.h"
 #include "server/openai_request.h"
@@ -225,6 +227,56 @@ http::Response submit(Scheduler& scheduler, SequenceParams params, SequenceCallb
   return response;
 }
 
+// The compiled tool-call programs of tool_choice "auto", keyed by the request's tools as JSON
+// text, most recently used first. Clients such as the agent send the same tools on every
+// request, and compiling them is the expensive part (the agent's 27 tools against Qwen3's
+// vocabulary: about 100 ms); a kept program also keeps the vocabulary analyses its calls have
+// made, so later calls are cheaper too. A failure is kept as well: the same tools fail the
+// same way. Thread-safe; compiling happens outside the lock (two requests that miss at once
+// may both compile, and one result is kept).
+class ToolCallPrograms {
+ public:
+  using Program = Result<std::shared_ptr<const LazyToolCallProgram>>;
+
+  Program get(const std::shared_ptr<const ConstraintVocab>& vocab, const std::string& tools) {
+    if (std::optional<Program> kept = find(vocab, tools)) return *kept;
+    Program compiled = LazyToolCallProgram::compile(vocab, tools);
+    if (!compiled.ok() && compiled.status().code() != StatusCode::kNotFound) {
+      QWL_LOG_WARN("tool_choice auto: tool calls are left unconstrained for these tools: {}",
+                   compiled.status().message());
+    }
+    std::lock_guard lock(mu_);
+    for (const Entry& e : entries_)
+      if (e.vocab == vocab && e.tools == tools) return e.program;
+    entries_.push_front({vocab, tools, compiled});
+    if (entries_.size() > kCapacity) entries_.pop_back();
+    return compiled;
+  }
+
+ private:
+  // Each program holds its grammar (about 150k nodes for the agent's tools) and the analyses.
+  static constexpr size_t kCapacity = 4;
+  struct Entry {
+    std::shared_ptr<const ConstraintVocab> vocab;
+    std::string tools;
+    Program program;
+  };
+
+  std::optional<Program> find(const std::shared_ptr<const ConstraintVocab>& vocab,
+                              const std::string& tools) {
+    std::lock_guard lock(mu_);
+    for (auto it = entries_.begin(); it != entries_.end(); ++it) {
+      if (it->vocab != vocab || it->tools != tools) continue;
+      entries_.splice(entries_.begin(), entries_, it);
+      return entries_.front().program;
+    }
+    return std::nullopt;
+  }
+
+  std::mutex mu_;
+  std::list<Entry> entries_;
+};
+
 // What a request has become by the time it is submitted.
 struct Prepared {
   SequenceParams params;
@@ -281,6 +333,7 @@ struct Service::Impl {
   std::atomic<const Engine*> engine{nullptr};
   std::mutex failed_mu;
   Status failed;  // guarded by failed_mu
+  ToolCallPrograms tool_call_programs;
 
   // The engine, or the 503 to answer while there is none.
   Result<const Engine*> ready() {
@@ -368,7 +421,11 @@ Result<Prepared> Service::Impl::prepare_chat(const Engine& e, const ChatCompleti
 // The constraint the output must satisfy: a tool call when tool_choice requires one, JSON for
 // response_format json_object / json_schema; null when the output is free. When a Qwen3 model
 // may think first (the prompt opens a <think> block, or the template lets the model open one),
-// the constraint starts after "</think>", with the thinking budget.
+// the constraint starts after "</think>", with the thinking budget. With tools and tool_choice
+// "auto" (and no response_format) the text stays free but every call the model starts with
+// <tool_call> is held to the tools' grammar (runtime/lazy_tool_constraint.h, which follows the
+// <think> block itself, with no budget, as free text had none); a vocabulary without the
+// <tool_call> token, or tools whose schemas do not compile, leave the output free as before.
 Result<std::unique_ptr<LogitsConstraint>> Service::Impl::make_constraint(
     const Engine& e, const ChatCompletionRequest& r, bool thinking_open, std::string* error_param) {
   Result<std::unique_ptr<LogitsConstraint>> inner = std::unique_ptr<LogitsConstraint>();
@@ -384,6 +441,12 @@ Result<std::unique_ptr<LogitsConstraint>> Service::Impl::make_constraint(
   } else if (r.response_format.type == ResponseFormatType::kJsonSchema) {
     *error_param = "response_format.json_schema.schema";
     inner = make_json_schema_constraint(e.vocab, r.response_format.schema.dump());
+  } else if (r.tool_choice.mode == ToolChoiceMode::kAuto && r.tools.is_array() &&
+             !r.tools.empty() && e.vocab != nullptr) {
+    auto program = tool_call_programs.get(e.vocab, r.tools.dump());
+    if (!program.ok()) return std::unique_ptr<LogitsConstraint>();
+    return make_lazy_tool_call_constraint(
+        program.value(), {.thinking_open = thinking_open, .parallel = r.parallel_tool_calls});
   }
   if (!inner.ok() || inner.value() == nullptr) return inner;
   // Whether the model will think first: the prompt is inside <think> already, or the template

@@ -186,6 +186,31 @@ describe('tool calls', () => {
     checkCalls(second.choices[0].message.tool_calls);
   }));
 
+  // tool_choice "auto" (the default with tools): the text is free, but a call the model starts
+  // with <tool_call> is held to the tools' grammar. A random model almost never starts one by
+  // itself, so logit_bias pushes it to (a bias cannot lift a token the constraint masked, so it
+  // does not fight the grammar inside the call); without the constraint the body after
+  // <tool_call> would be random tokens.
+  const TOOL_CALL = 151657;  // Qwen3's <tool_call> and <|im_end|>
+  const IM_END = 151645;
+  test('tool_choice "auto": a call the model starts is valid', constrainedTest(FEATURE, async () => {
+    for (const seed of [1, 2, 3]) {
+      // After its one call (parallel_tool_calls false) the model may not start another, and
+      // ends.
+      const r = await client.chat.completions.create({ model: MODEL_ID, messages: ASK, tools: TOOLS,
+        max_tokens: 400, seed, temperature: 1, logit_bias: { [TOOL_CALL]: 100, [IM_END]: 50 },
+        ...ONE, ...NO_THINK });
+      const c = r.choices[0];
+      assert.equal(c.finish_reason, 'tool_calls', `finish_reason, message ${JSON.stringify(c.message)}`);
+      checkCalls(c.message.tool_calls);
+      assert.equal(c.message.tool_calls.length, 1);
+    }
+    // Parallel calls: call after call until max_tokens; every finished one is valid.
+    const r = await client.chat.completions.create({ model: MODEL_ID, messages: ASK, tools: TOOLS,
+      max_tokens: 150, seed: 4, temperature: 1, logit_bias: { [TOOL_CALL]: 100 }, ...NO_THINK });
+    checkCalls(r.choices[0].message.tool_calls);
+  }));
+
   test('with thinking on, the call comes out valid and the thinking stays out of content', constrainedTest(FEATURE, async () => {
     // Qwen3's template leaves thinking on by default and does not open <think> in the prompt.
     const r = await client.chat.completions.create({ model: MODEL_ID, messages: ASK, tools: TOOLS,
