@@ -4,6 +4,8 @@
 #include <CLI/CLI.hpp>
 
 #include "base/log.h"
+#include "base/mmap_file.h"
+#include "cli/common.h"
 #include "services/maps_adapters.h"
 
 namespace qwl::cli {
@@ -11,7 +13,8 @@ namespace qwl::cli {
 void AgentFlags::add_to(CLI::App& cmd) {
   cmd.add_option("--backend", backend_url,
                  "The agent's model: an OpenAI-compatible base URL (e.g. http://gpu-box:8000/v1 "
-                 "for vLLM); default: the local engine")
+                 "for vLLM), or scripted:FILE (given outputs, one JSON string per line, for "
+                 "tests and demos); default: the local engine")
       ->envname("QWL_BACKEND");
   cmd.add_option("--backend-model", backend_model,
                  "\"model\" to send to --backend (default: the first it lists)");
@@ -58,7 +61,37 @@ Result<std::unique_ptr<AgentStack>> make_agent_stack(
   }
   stack->actions = std::make_unique<agent::ActionStore>(db, clock, stack->registry);
   stack->sessions = std::make_unique<agent::SessionStore>(db, clock);
-  if (!flags.backend_url.empty()) {
+  if (flags.backend_url.starts_with("scripted:")) {
+    // Given model outputs, one JSON string each (a JSON array, or one string per line): demos
+    // and end-to-end tests of the commands without a model.
+    const std::string path = flags.backend_url.substr(9);
+    QWL_ASSIGN_OR_RETURN(std::string text, read_file(path));
+    std::vector<std::string> outputs;
+    nlohmann::json all = nlohmann::json::parse(text, nullptr, false);
+    if (all.is_array()) {
+      for (const nlohmann::json& o : all) {
+        if (!o.is_string()) return InvalidArgumentError("{}: every output must be a string", path);
+        outputs.push_back(o.get<std::string>());
+      }
+    } else {
+      size_t line_no = 0;
+      for (size_t start = 0; start < text.size();) {
+        size_t end = text.find('\n', start);
+        if (end == std::string::npos) end = text.size();
+        ++line_no;
+        const std::string_view line(text.data() + start, end - start);
+        start = end + 1;
+        if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+        nlohmann::json o = nlohmann::json::parse(line, nullptr, false);
+        if (!o.is_string()) {
+          return InvalidArgumentError("{}:{}: expected a JSON string (one model output)", path,
+                                      line_no);
+        }
+        outputs.push_back(o.get<std::string>());
+      }
+    }
+    stack->backend = std::make_unique<agent::ScriptedBackend>(std::move(outputs));
+  } else if (!flags.backend_url.empty()) {
     stack->backend = std::make_unique<agent::OpenAiBackend>(
         agent::OpenAiBackendOptions{.base_url = flags.backend_url,
                                     .model = flags.backend_model,

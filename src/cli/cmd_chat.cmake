@@ -7,3 +7,12 @@ if(QWL_BUILD_BENCH)
   add_executable(bench_agent ${PROJECT_SOURCE_DIR}/bench/agent/bench_agent.cpp)
   target_link_libraries(bench_agent PRIVATE qwl_server qwl_agent qwl_services)
 endif()
+
+if(QWL_BUILD_TESTS)
+  # `qwenlayer chat` end to end: scripted conversations with confirm / cancel / resume, and our
+  # own server as the OpenAI-compatible remote.
+  add_test(NAME cli_chat
+           COMMAND /usr/bin/python3 ${PROJECT_SOURCE_DIR}/tests/cli/chat_test.py
+                   --qwenlayer $<TARGET_FILE:qwenlayer>)
+  set_tests_properties(cli_chat PROPERTIES LABELS "cli;agent" TIMEOUT 600)
+endif()

