@@ -616,8 +616,8 @@ void init_curl_once() {
 }
 
 // One POST and what came back. The answer is a JSON body or an SSE stream; in a stream the
-// response we wait for may follow notifications and requests of the server, and once it has
-// come the transfer is ended (servers should close the stream then, but need not).
+// response we wait for may follow notifications and requests of the server, and what follows
+// it is ignored (HttpTransport::send decides how long to wait for the stream's end).
 struct HttpExchange {
   std::string label;
   std::optional<int64_t> want_id;
@@ -655,7 +655,7 @@ struct HttpExchange {
     if (name == "mcp-session-id") session_id = value;
   }
 
-  // False to stop the transfer: the response has come, or the body is too big.
+  // False to stop the transfer: the body is too big.
   bool on_body(std::string_view data) {
     if (!decided) {
       sse = starts_with_nocase(content_type, "text/event-stream");
@@ -669,11 +669,15 @@ struct HttpExchange {
       body.append(data);
       return true;
     }
+    if (response) return true;  // what follows the response is of no use to us
     sse_line.append(data);
     size_t start = 0;
     for (size_t nl; (nl = sse_line.find('\n', start)) != std::string::npos; start = nl + 1) {
       on_sse_line(std::string_view(sse_line).substr(start, nl - start));
-      if (response) return false;
+      if (response) {
+        sse_line.clear();
+        return true;
+      }
     }
     sse_line.erase(0, start);
     if (sse_line.size() + sse_data.size() > kMaxMessageBytes) {
@@ -703,10 +707,11 @@ struct HttpExchange {
   }
 
   void end_event() {
-    if (!sse_has_data) return;  // a priming event without data
     std::string data = std::move(sse_data);
     sse_data.clear();
+    bool had_data = sse_has_data;
     sse_has_data = false;
+    if (!had_data || data.empty()) return;  // as the SSE spec: no data, no event (priming)
     ojson message = ojson::parse(data, nullptr, /*allow_exceptions=*/false);
     if (message.is_discarded()) {
       QWL_LOG_WARN("{}: ignored an SSE event that is not JSON: {}", label, cut_utf8(data, 200));
@@ -755,6 +760,14 @@ size_t on_curl_body(char* data, size_t size, size_t count, void* user) {
   return go_on ? size * count : 0;
 }
 
+struct CurlHandles {
+  CURLM* multi = nullptr;
+  CURL* easy = nullptr;
+};
+
+// How long a response's SSE stream may stay open before we drop it.
+constexpr milliseconds kSseLinger{50};
+
 class HttpTransport final : public Transport {
  public:
   HttpTransport(const McpServerConfig& config, std::string label)
@@ -762,7 +775,13 @@ class HttpTransport final : public Transport {
     for (const auto& [name, value] : config.headers) headers_.push_back(name + ": " + value);
     init_curl_once();
   }
-  ~HttpTransport() override { shutdown(); }
+  ~HttpTransport() override {
+    shutdown();
+    for (CurlHandles& handles : idle_handles_) {
+      curl_easy_cleanup(handles.easy);
+      curl_multi_cleanup(handles.multi);
+    }
+  }
 
   Result<ojson> request(std::string_view method, const ojson& params,
                         milliseconds timeout) override;
@@ -799,6 +818,9 @@ class HttpTransport final : public Transport {
   std::once_flag shutdown_once_;
 
   mutable std::mutex mu_;
+  // Handles between requests: a multi handle keeps its connections open, so the next request
+  // to the server skips the TCP (and TLS) handshake. One request uses a pair at a time.
+  std::vector<CurlHandles> idle_handles_;
   std::string session_id_;
   std::string protocol_version_;
   bool session_lost_ = false;
@@ -809,21 +831,37 @@ Status HttpTransport::send(std::string_view what, const char* http_method, const
                            milliseconds timeout, HttpExchange* exchange, long* status,
                            std::string* session_sent) {
   std::string session_id, protocol_version;
+  CurlHandles handles;
   {
     std::lock_guard lock(mu_);
     if (shut_down_) return UnavailableError("{}: {}: the connection is shut down", label_, what);
     session_id = session_id_;
     protocol_version = protocol_version_;
+    if (!idle_handles_.empty()) {
+      handles = idle_handles_.back();
+      idle_handles_.pop_back();
+    }
   }
   *session_sent = session_id;
-  std::unique_ptr<CURL, void (*)(CURL*)> curl(curl_easy_init(), curl_easy_cleanup);
-  if (!curl) return InternalError("{}: curl_easy_init failed", label_);
+  if (handles.multi == nullptr) handles = {.multi = curl_multi_init(), .easy = curl_easy_init()};
+  auto give_back = [this](CurlHandles* h) {
+    std::lock_guard lock(mu_);
+    idle_handles_.push_back(*h);
+  };
+  std::unique_ptr<CurlHandles, decltype(give_back)> keep(&handles, give_back);
+  if (handles.multi == nullptr || handles.easy == nullptr) {
+    return InternalError("{}: curl_multi_init / curl_easy_init failed", label_);
+  }
+  CURL* c = handles.easy;
+  curl_easy_reset(c);  // the last request's options go; the multi handle keeps the connections
+
   curl_slist* list = nullptr;
   list = curl_slist_append(list, "Content-Type: application/json");
   list = curl_slist_append(list, "Accept: application/json, text/event-stream");
   list = curl_slist_append(list, "Expect:");  // no 100-continue round trip for big bodies
-  if (!session_id.empty())
+  if (!session_id.empty()) {
     list = curl_slist_append(list, ("Mcp-Session-Id: " + session_id).c_str());
+  }
   if (!protocol_version.empty()) {
     list = curl_slist_append(list, ("MCP-Protocol-Version: " + protocol_version).c_str());
   }
@@ -831,7 +869,6 @@ Status HttpTransport::send(std::string_view what, const char* http_method, const
   std::unique_ptr<curl_slist, void (*)(curl_slist*)> headers(list, curl_slist_free_all);
 
   char error_buffer[CURL_ERROR_SIZE] = {};
-  CURL* c = curl.get();
   curl_easy_setopt(c, CURLOPT_URL, url_.c_str());
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, http_method);
@@ -850,15 +887,45 @@ Status HttpTransport::send(std::string_view what, const char* http_method, const
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
                    static_cast<long>(std::min<int64_t>(timeout.count(), 10000)));
   curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error_buffer);
-  CURLcode rc = curl_easy_perform(c);
+
+  // The multi interface, to stop waiting where curl_easy_perform could not: a server should
+  // end an SSE stream after the response, and then the connection is kept for the next
+  // request; one that leaves the stream open gets kSseLinger, then the transfer (and its
+  // connection) is dropped, with the response in hand.
+  curl_multi_add_handle(handles.multi, c);
+  CURLcode rc = CURLE_OK;
+  bool complete = false;
+  std::optional<SteadyClock::time_point> answered_at;
+  while (true) {
+    int running = 0;
+    CURLMcode mc = curl_multi_perform(handles.multi, &running);
+    int left = 0;
+    while (CURLMsg* message = curl_multi_info_read(handles.multi, &left)) {
+      if (message->msg == CURLMSG_DONE) {
+        rc = message->data.result;
+        complete = true;
+      }
+    }
+    if (complete) break;
+    if (mc != CURLM_OK) {
+      curl_multi_remove_handle(handles.multi, c);
+      return UnavailableError("{}: {}: {}", label_, what, curl_multi_strerror(mc));
+    }
+    if (exchange->response) {
+      if (!answered_at) answered_at = SteadyClock::now();
+      if (SteadyClock::now() - *answered_at >= kSseLinger) break;
+    }
+    curl_multi_poll(handles.multi, nullptr, 0, exchange->response ? 5 : 1000, nullptr);
+  }
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
-  if (rc == CURLE_WRITE_ERROR && (exchange->response || exchange->body_too_big)) rc = CURLE_OK;
+  curl_multi_remove_handle(handles.multi, c);
+  // The response is all we wait for: a stream that broke or timed out after it changes nothing.
+  if (rc != CURLE_OK && exchange->response && !exchange->body_too_big) rc = CURLE_OK;
+  if (rc == CURLE_WRITE_ERROR && exchange->body_too_big) {
+    return UnavailableError("{}: {}: the answer is over {} bytes", label_, what, kMaxMessageBytes);
+  }
   if (rc == CURLE_OK) {
     exchange->finish();
-    if (exchange->body_too_big) {
-      return UnavailableError("{}: {}: the answer is over {} bytes", label_, what,
-                              kMaxMessageBytes);
-    }
     return Status::Ok();
   }
   if (rc == CURLE_OPERATION_TIMEDOUT) {

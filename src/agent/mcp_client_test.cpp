@@ -542,16 +542,16 @@ TEST(McpSdkStdioTest, ToolsSideEffectsAndResults) {
       << crash.status().message();
 }
 
-// ---- the official SDK over Streamable HTTP ------------------------------------------------
+// ---- Streamable HTTP -----------------------------------------------------------------------
 
-// The SDK fixture started with --http 0; it prints the URL it listens on.
+// A fixture started with --http 0 (the SDK's by default); it prints the URL it listens on.
 class HttpFixture {
  public:
-  explicit HttpFixture(std::vector<std::string> extra_args = {}) {
+  explicit HttpFixture(std::vector<std::string> extra_args = {},
+                       const std::string& script = "client_fixture_server.mjs") {
     int out[2];
     if (pipe(out) != 0) return;
-    std::vector<std::string> args = {kNode, kFixtures + "/client_fixture_server.mjs", "--http",
-                                     "0"};
+    std::vector<std::string> args = {kNode, kFixtures + "/" + script, "--http", "0"};
     args.insert(args.end(), extra_args.begin(), extra_args.end());
     std::vector<char*> argv;
     for (std::string& arg : args) argv.push_back(arg.data());
@@ -689,6 +689,32 @@ TEST(McpHttpTest, WrongCredentialsAndNoServer) {
   auto refused = McpToolExecutor::connect(http_server(url + "/mcp", milliseconds(2000)));
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.status().code(), StatusCode::kUnavailable);
+}
+
+// The hand-written server over HTTP: no sessions, SSE written with CRLF, comments, a priming
+// event and a response over two data lines, and a stream that stays open after the response.
+TEST(McpHttpTest, AnSseStreamLeftOpenAfterTheResponse) {
+  REQUIRE_NODE();
+  HttpFixture fixture({}, "client_fake_server.mjs");
+  ASSERT_FALSE(fixture.url().empty()) << "the fixture did not start";
+  McpServerConfig config = http_server(fixture.url(), milliseconds(5000));
+  config.name = "fake";
+  auto mcp = connect_or_die(config);
+  ASSERT_NE(mcp, nullptr);
+  EXPECT_EQ(mcp->tools().size(), 10u) << "three pages over HTTP";
+
+  UserContext user;
+  auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 5; ++i) {
+    auto echo = mcp->run(user, "fake__echo", {{"text", "open " + std::to_string(i)}});
+    ASSERT_TRUE(echo.ok()) << echo.status().to_string();
+    EXPECT_EQ(echo->result["text"], "echo: open " + std::to_string(i));
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2))
+      << "an open stream must not hold a call until the timeout";
+
+  auto died = mcp->run(user, "fake__die", json::object());
+  EXPECT_EQ(died.status().code(), StatusCode::kUnavailable) << died.status().to_string();
 }
 
 }  // namespace

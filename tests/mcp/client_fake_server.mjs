@@ -10,7 +10,12 @@
 //     answers), die (exits with status 7 in the middle of the call), counter (irreversible:
 //     counts its calls and echoes the _meta it got), pid (the server's process id);
 //   - `--version V` answers initialize with protocol version V; `--exit-at-start` exits at once;
-//     `--stubborn` ignores SIGTERM and the end of its stdin (only SIGKILL ends it).
+//     `--stubborn` ignores SIGTERM and the end of its stdin (only SIGKILL ends it);
+//   - `--http PORT` (0: any) serves the same over HTTP instead, printing {"url": ...} once it
+//     listens: without sessions, every answer an SSE stream written the hard way (CRLF line
+//     ends, a comment, a priming event without data, a notification first, the response split
+//     over two data lines) that is never closed after the response.
+import http from 'node:http';
 import readline from 'node:readline';
 
 const argv = process.argv.slice(2);
@@ -26,7 +31,8 @@ const version = option('--version') ?? '2025-11-25';
 const stubborn = argv.includes('--stubborn');
 if (stubborn) process.on('SIGTERM', () => console.error('fake: ignoring SIGTERM'));
 
-const send = (message) => process.stdout.write(JSON.stringify({ jsonrpc: '2.0', ...message }) + '\n');
+let sink = (message) => process.stdout.write(JSON.stringify(message) + '\n');
+const send = (message) => sink({ jsonrpc: '2.0', ...message });
 const obj = (properties, required = []) => ({ type: 'object', properties, required, additionalProperties: false });
 
 const pages = {
@@ -145,13 +151,46 @@ function handle(message) {
   }
 }
 
-process.stdout.write('fake server starting (not JSON)\n');
-const lines = readline.createInterface({ input: process.stdin });
-lines.on('line', (line) => {
-  if (line.trim() === '') return;
-  handle(JSON.parse(line));
-});
-lines.on('close', () => {
-  if (stubborn) setInterval(() => {}, 1000);
-  else process.exit(0);
-});
+const httpPort = option('--http');
+if (httpPort !== undefined) {
+  const server = http.createServer(async (req, res) => {
+    const chunks = [];
+    for await (const chunk of req) chunks.push(chunk);
+    const text = Buffer.concat(chunks).toString('utf8');
+    const message = req.method === 'POST' && text ? JSON.parse(text) : undefined;
+    if (message === undefined) {
+      res.writeHead(405).end();
+      return;
+    }
+    if (message.id === undefined || message.method === undefined) {
+      res.writeHead(202).end();
+      return;
+    }
+    res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+    res.write(': a comment\r\n\r\nid: prime\r\ndata:\r\n\r\n');
+    const note = { jsonrpc: '2.0', method: 'notifications/message', params: { level: 'info', data: 'over sse' } };
+    res.write(`event: message\r\ndata: ${JSON.stringify(note)}\r\n\r\n`);
+    // handle() answers synchronously (except ping_me, not offered over HTTP): this request's
+    // answer goes to this stream.
+    sink = (answer) => {
+      const json = JSON.stringify(answer);
+      const cut = json.indexOf(',') + 1;
+      res.write(`id: 7\r\ndata: ${json.slice(0, cut)}\r\ndata: ${json.slice(cut)}\r\n\r\n`);
+    };
+    handle(message);
+  });
+  server.listen(Number(httpPort), '127.0.0.1', () => {
+    process.stdout.write(JSON.stringify({ url: `http://127.0.0.1:${server.address().port}/` }) + '\n');
+  });
+} else {
+  process.stdout.write('fake server starting (not JSON)\n');
+  const lines = readline.createInterface({ input: process.stdin });
+  lines.on('line', (line) => {
+    if (line.trim() === '') return;
+    handle(JSON.parse(line));
+  });
+  lines.on('close', () => {
+    if (stubborn) setInterval(() => {}, 1000);
+    else process.exit(0);
+  });
+}
