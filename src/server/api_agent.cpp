@@ -337,6 +337,17 @@ struct AgentRoutes::State {
 
 namespace {
 
+// The path's session id, checked here so that a malformed one is a 400 naming "id".
+Result<std::string> session_id_of(const http::Request& req) {
+  const std::string_view id = req.param("id");
+  bool ok = id.size() == 28 && id.starts_with("ses_");
+  for (size_t i = 4; ok && i < id.size(); ++i)
+    ok = (id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f');
+  if (!ok)
+    return bad_param("id", "'{}' is not a session id (\"ses_\" and 24 hex digits)", shown(id));
+  return std::string(id);
+}
+
 Result<std::string> action_id_of(const http::Request& req) {
   const std::string_view id = req.param("id");
   if (id.empty() || id.size() > kMaxActionIdBytes)
@@ -379,7 +390,7 @@ Result<http::Response> AgentRoutes::State::list_sessions(http::Request& req, con
 Result<http::Response> AgentRoutes::State::get_session(http::Request& req, const Caller& c) {
   QWL_RETURN_IF_ERROR(check_user(c));
   QWL_RETURN_IF_ERROR(check_query(req, {}));
-  const std::string id(req.param("id"));
+  QWL_ASSIGN_OR_RETURN(const std::string id, session_id_of(req));
   QWL_ASSIGN_OR_RETURN(agent::SessionInfo s, deps.sessions.get(c.actor, id));
   QWL_ASSIGN_OR_RETURN(std::vector<agent::StoredMessage> messages,
                        deps.sessions.messages(c.actor, id));
@@ -398,7 +409,7 @@ Result<http::Response> AgentRoutes::State::get_session(http::Request& req, const
 Result<http::Response> AgentRoutes::State::rename_session(http::Request& req, const Caller& c) {
   QWL_RETURN_IF_ERROR(check_user(c));
   QWL_RETURN_IF_ERROR(check_query(req, {}));
-  const std::string id(req.param("id"));
+  QWL_ASSIGN_OR_RETURN(const std::string id, session_id_of(req));
   QWL_ASSIGN_OR_RETURN(json body, body_of(req, {"title"}));
   QWL_ASSIGN_OR_RETURN(std::string title, required_string(body, "title"));
   if (code_points(title) > 200)
@@ -411,7 +422,7 @@ Result<http::Response> AgentRoutes::State::rename_session(http::Request& req, co
 Result<http::Response> AgentRoutes::State::delete_session(http::Request& req, const Caller& c) {
   QWL_RETURN_IF_ERROR(check_user(c));
   QWL_RETURN_IF_ERROR(check_query(req, {}));
-  const std::string id(req.param("id"));
+  QWL_ASSIGN_OR_RETURN(const std::string id, session_id_of(req));
   QWL_RETURN_IF_ERROR(deps.sessions.remove(c.actor, id));
   return json_response({{"object", "session"}, {"id", id}, {"deleted", true}});
 }
@@ -419,7 +430,7 @@ Result<http::Response> AgentRoutes::State::delete_session(http::Request& req, co
 Result<http::Response> AgentRoutes::State::post_message(http::Request& req, const Caller& c) {
   QWL_RETURN_IF_ERROR(check_user(c));
   QWL_RETURN_IF_ERROR(check_query(req, {}));
-  const std::string id(req.param("id"));
+  QWL_ASSIGN_OR_RETURN(const std::string id, session_id_of(req));
   QWL_ASSIGN_OR_RETURN(json body, body_of(req, {"text", "location"}));
   QWL_ASSIGN_OR_RETURN(std::string text, required_string(body, "text"));
   const size_t chars = code_points(text);

@@ -710,6 +710,8 @@ TEST_P(AgentApiTest, RefusesBadInput) {
 
   Reply bad_id = post("/api/v1/sessions/ses_nope/messages", alice_, {{"text", "hi"}});
   EXPECT_EQ(bad_id.status, 400) << bad_id;
+  EXPECT_EQ(bad_id.param(), "id");
+  EXPECT_EQ(get("/api/v1/sessions/SES_0123456789abcdef01234567", alice_).param(), "id");
   EXPECT_EQ(post("/api/v1/sessions/ses_0123456789abcdef01234567/messages", alice_, {{"text", "hi"}})
                 .status,
             404);
