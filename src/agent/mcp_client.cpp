@@ -405,7 +405,7 @@ Status StdioTransport::send_line(std::string line, SteadyClock::time_point deadl
   if (stdin_fd_ < 0) return UnavailableError("{}: the connection is shut down", label_);
   Status status = write_all(stdin_fd_, line, deadline, label_);
   // Half a line may be in the pipe: no later message could be framed, so the connection ends.
-  if (!status.ok()) mark_dead(status.message());
+  if (!status.ok()) mark_dead("a write to the server's stdin failed");
   return status;
 }
 
@@ -962,8 +962,14 @@ Result<ojson> HttpTransport::request(std::string_view method, const ojson& param
                      &session_sent);
   if (!sent.ok()) {
     if (method != "initialize" && exchange.timed_out) {
-      (void)notify("notifications/cancelled",
-                   {{"requestId", id}, {"reason", "the client's timeout passed"}});
+      // Best effort, and briefly: a server that did not answer may not take this either.
+      HttpExchange cancel{.label = label_};
+      long cancel_status = 0;
+      std::string cancel_session;
+      (void)send("notifications/cancelled", "POST",
+                 notification_text("notifications/cancelled",
+                                   {{"requestId", id}, {"reason", "the client's timeout passed"}}),
+                 milliseconds(1000), &cancel, &cancel_status, &cancel_session);
     }
     return sent;
   }
