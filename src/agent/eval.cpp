@@ -171,7 +171,7 @@ Result<EvalExpect> parse_expect(const Reader& r, const json& j) {
     for (size_t i = 0; i < it->size(); ++i) {
       const std::string field = fmt::format("expect.calls[{}]", i);
       const json& c = (*it)[i];
-      QWL_RETURN_IF_ERROR(r.keys(c, field, {"name", "arguments", "error"}));
+      QWL_RETURN_IF_ERROR(r.keys(c, field, {"name", "arguments", "error", "result"}));
       EvalExpectedCall call;
       QWL_ASSIGN_OR_RETURN(call.name, r.string(c, "name", field, true));
       if (c.contains("arguments")) {
@@ -179,6 +179,7 @@ Result<EvalExpect> parse_expect(const Reader& r, const json& j) {
         call.arguments = c["arguments"];
       }
       QWL_ASSIGN_OR_RETURN(call.error, r.string(c, "error", field, false));
+      if (c.contains("result")) call.result = c["result"];
       e.calls.push_back(std::move(call));
     }
   }
@@ -298,6 +299,11 @@ bool matches(const json& expected, const json& actual, bool loose) {
     return loose ? fold(actual.get<std::string>()).find(fold(needle.get<std::string>())) !=
                        std::string::npos
                  : actual.get<std::string>().find(needle.get<std::string>()) != std::string::npos;
+  }
+  if (expected.is_object() && expected.size() == 1 && expected.contains("$has")) {
+    if (!actual.is_array()) return false;
+    return std::any_of(actual.begin(), actual.end(),
+                       [&](const json& a) { return matches(expected["$has"], a, loose); });
   }
   if (expected.is_object()) {
     if (!actual.is_object()) return false;
@@ -524,10 +530,12 @@ void TaskRun::on_event(const AgentEvent& event, int turn) {
       if (!call.ok && event.data.contains("error") && event.data["error"].is_object()) {
         call.error = event.data["error"].value("error", "");
       }
+      call.result = event.data.value(call.ok ? "result" : "error", json());
       break;
     }
     case AgentEventType::kAction:
       last_action_ = event.data.value("id", "");
+      result_.actions.push_back(event.data);
       break;
     case AgentEventType::kError:
       fail(fmt::format("turn {}: the agent stopped with {}: {}", turn, event.data.value("code", ""),
@@ -573,18 +581,20 @@ void TaskRun::run_turns(const UserContext& user) {
   const std::string session = "eval-" + task_.id;
   ChatJson history = ChatJson::array();
 
+  // The card on the user's screen: the last action proposed in any turn so far, and the hash
+  // it was shown with. The user confirms or cancels that one, as in the app.
+  std::optional<std::string> card_id;
+  std::string card_hash;
   const int64_t start_us = steady_us();
   for (turn_ = 0; turn_ < task_.turns.size(); ++turn_) {
     const EvalTurn& turn = task_.turns[turn_];
     const int number = static_cast<int>(turn_) + 1;
     const size_t first_call = timed.calls().size();
-    std::optional<std::string> proposed;
-    std::string hash;
     Result<TurnResult> r =
         agent.run_turn(user, session, history, turn.user, [&](const AgentEvent& event) {
           if (event.type == AgentEventType::kAction) {
-            proposed = event.data.value("id", "");
-            hash = event.data.value("hash", "");
+            card_id = event.data.value("id", "");
+            card_hash = event.data.value("hash", "");
           }
           on_event(event, number);
         });
@@ -609,18 +619,18 @@ void TaskRun::run_turns(const UserContext& user) {
     }
     if (turn.decision == EvalDecision::kNone) continue;
     const char* verb = turn.decision == EvalDecision::kConfirm ? "confirm" : "cancel";
-    if (!proposed.has_value()) {
+    if (!card_id.has_value()) {
       fail(
           fmt::format("turn {}: the user would {} an action, but none was proposed", number, verb));
       continue;
     }
     if (turn.decision == EvalDecision::kCancel) {
-      if (Result<PendingAction> c = world_.actions->cancel(user, *proposed); !c.ok()) {
+      if (Result<PendingAction> c = world_.actions->cancel(user, *card_id); !c.ok()) {
         fail(fmt::format("turn {}: cancel: {}", number, c.status().to_string()));
       }
       continue;
     }
-    Result<PendingAction> c = world_.actions->confirm(user, *proposed, hash);
+    Result<PendingAction> c = world_.actions->confirm(user, *card_id, card_hash);
     if (turn.confirm_error.empty()) {
       if (!c.ok()) fail(fmt::format("turn {}: confirm: {}", number, c.status().to_string()));
     } else if (c.ok()) {
@@ -662,6 +672,10 @@ void TaskRun::score_calls() {
       ++result_.calls_name_matched;
       ++result_.calls_args_matched;
       cursor = *exact + 1;
+      if (e.result.has_value() && !eval_json_matches(*e.result, calls[*exact].result)) {
+        fail(fmt::format("call {} {}: the result does not hold {}: {}", e.name, e.arguments.dump(),
+                         e.result->dump(), calls[*exact].result.dump().substr(0, 2000)));
+      }
     } else if (named) {
       ++result_.calls_name_matched;
       cursor = *named + 1;
@@ -954,6 +968,7 @@ nlohmann::ordered_json EvalReport::summary(bool per_task) const {
       for (const EvalCall& c : t.calls) {
         ojson call = {{"turn", c.turn}, {"name", c.name}, {"arguments", c.arguments}, {"ok", c.ok}};
         if (!c.ok) call["error"] = c.error;
+        call["result"] = c.result;
         calls.push_back(std::move(call));
       }
       int64_t steps_us = 0;
@@ -964,7 +979,8 @@ nlohmann::ordered_json EvalReport::summary(bool per_task) const {
                       {"failures", t.failures},
                       {"ms", static_cast<double>(t.task_us) / 1000.0},
                       {"steps", t.steps.size()},
-                      {"calls", std::move(calls)}});
+                      {"calls", std::move(calls)},
+                      {"actions", t.actions}});
     }
     j["results"] = std::move(list);
   }

@@ -68,7 +68,9 @@ enum class EvalDecision { kNone, kConfirm, kCancel };
 struct EvalTurn {
   std::string user;                 // what the user says
   std::vector<std::string> script;  // raw model outputs of this turn, one per model call
-  EvalDecision decision = EvalDecision::kNone;  // what the user does with the turn's card
+  // What the user does after the turn with the card on screen: the last action proposed in
+  // this turn or an earlier one.
+  EvalDecision decision = EvalDecision::kNone;
   std::vector<EvalStep> before_confirm;
   // The status code name ("FailedPrecondition", ...) the confirmation is expected to be
   // refused with; "" = it must succeed.
@@ -79,6 +81,10 @@ struct EvalExpectedCall {
   std::string name;
   nlohmann::json arguments = nlohmann::json::object();  // a subset of the call's arguments
   std::string error;  // the status code name the call must fail with; "" = it must succeed
+  // What the tool's answer must hold (matched as eval_json_matches() does; an error's answer
+  // is {"error", "message"}). Checked only on a call matched with its arguments; a mismatch
+  // fails the task without counting against argument match.
+  std::optional<nlohmann::json> result;
 };
 
 struct EvalDbCheck {
@@ -116,7 +122,8 @@ Result<std::vector<EvalTask>> load_eval_suite(const std::string& path);
 
 // Whether `actual` holds `expected`: objects key by key (extra keys in `actual` are fine),
 // arrays element by element with the same length, numbers by value (2 == 2.0), a boolean
-// against 0/1 too, and {"$contains": "text"} against any string containing the text. With
+// against 0/1 too, {"$contains": "text"} against any string containing the text, and
+// {"$has": x} against any array with an element that matches x. With
 // `loose` (call arguments), strings compare ignoring ASCII case and surrounding spaces, and
 // arrays of strings in any order.
 bool eval_json_matches(const nlohmann::json& expected, const nlohmann::json& actual,
@@ -132,7 +139,8 @@ struct EvalCall {
   std::string name;
   nlohmann::json arguments;  // parsed; the raw text when it is not JSON
   bool ok = false;
-  std::string error;  // the status code name when !ok
+  std::string error;      // the status code name when !ok
+  nlohmann::json result;  // what the tool answered (its result, or the error with its message)
   int turn = 0;
 };
 
@@ -143,6 +151,7 @@ struct EvalTaskResult {
   bool passed = false;
   std::vector<std::string> failures;        // why it failed, one sentence each
   std::vector<EvalCall> calls;              // the calls the agent made, in order
+  std::vector<nlohmann::json> actions;      // the actions proposed (PendingAction::to_json())
   std::vector<std::string> expected_tools;  // the expected calls' names, in order
   int calls_expected = 0;
   int calls_name_matched = 0;               // expected calls matched by a call of that tool

@@ -35,7 +35,9 @@ json order_task(std::string id) {
              {"confirm", true}}}},
           {"expect",
            {{"calls",
-             {{{"name", "search_merchants"}, {"arguments", {{"query", "Oat Latte"}}}},
+             {{{"name", "search_merchants"},
+               {"arguments", {{"query", "Oat Latte"}}},
+               {"result", {{"merchants", {{"$has", {{"id", 1}, {"name", "Luna Café"}}}}}}}},
               {{"name", "add_to_cart"}, {"arguments", {{"menu_item_id", 1}, {"quantity", 2}}}},
               {{"name", "checkout"}, {"arguments", {{"merchant_id", 1}}}}}},
             {"action",
@@ -129,6 +131,11 @@ TEST_F(EvalRunTest, PassesGoodTasksAndFailsWrongExpectations) {
   short_script["expect"] = {{"action", nullptr}};
   tasks.push_back(short_script);
 
+  // The search's answer must hold a merchant it does not hold.
+  json wrong_result = order_task("wrong-result");
+  wrong_result["expect"]["calls"][0]["result"]["merchants"]["$has"]["name"] = "Nowhere Café";
+  tasks.push_back(wrong_result);
+
   // Each task starts from a fresh copy: the earlier tasks' orders are not in this one.
   json fresh = order_task("fresh-copy");
   tasks.push_back(fresh);
@@ -161,6 +168,11 @@ TEST_F(EvalRunTest, PassesGoodTasksAndFailsWrongExpectations) {
   EXPECT_NE(r["short-script"].failures[0].find("script"), std::string::npos)
       << reasons(r["short-script"]);
 
+  EXPECT_FALSE(r["wrong-result"].passed);
+  EXPECT_EQ(r["wrong-result"].calls_args_matched, 3);  // the arguments were right
+  ASSERT_EQ(r["wrong-result"].failures.size(), 1u);
+  EXPECT_NE(r["wrong-result"].failures[0].find("Nowhere"), std::string::npos);
+
   EXPECT_TRUE(r["fresh-copy"].passed) << reasons(r["fresh-copy"]);
 
   const nlohmann::ordered_json s = report_.summary(/*per_task=*/true);
@@ -170,6 +182,8 @@ TEST_F(EvalRunTest, PassesGoodTasksAndFailsWrongExpectations) {
   EXPECT_EQ(s["by_tool"]["add_to_cart"]["expected"], static_cast<int>(tasks.size()) - 1);
   EXPECT_EQ(s["results"].size(), tasks.size());
   EXPECT_EQ(s["failures"].size(), tasks.size() - 3);
+  ASSERT_EQ(s["results"][0]["actions"].size(), 1u);
+  EXPECT_EQ(s["results"][0]["actions"][0]["tool"], "checkout");
 }
 
 TEST_F(EvalRunTest, SetupStepsAndRefusedConfirmations) {
@@ -218,6 +232,15 @@ TEST_F(EvalRunTest, SetupStepsAndRefusedConfirmations) {
   changed_wrong["turns"][0].erase("confirm_error");
   tasks.push_back(changed_wrong);
 
+  // The user asks a question about the card, then confirms it: the card of an earlier turn.
+  json later = order_task("confirm-later");
+  later["turns"][0]["confirm"] = false;
+  later["turns"].push_back({{"user", "when will it arrive?"},
+                            {"script", {"In about ten minutes, at 11:40."}},
+                            {"confirm", true}});
+  later["expect"]["answer_contains"] = {"11:40"};
+  tasks.push_back(later);
+
   // A broken setup step fails the task before any turn.
   json broken = order_task("broken-setup");
   broken["setup"] = {{{"sql", "UPDATE no_such_table SET x = 1"}}};
@@ -227,6 +250,7 @@ TEST_F(EvalRunTest, SetupStepsAndRefusedConfirmations) {
   EXPECT_TRUE(r["refund"].passed) << reasons(r["refund"]);
   EXPECT_TRUE(r["price-changed"].passed) << reasons(r["price-changed"]);
   EXPECT_FALSE(r["price-changed-wrong"].passed);
+  EXPECT_TRUE(r["confirm-later"].passed) << reasons(r["confirm-later"]);
   EXPECT_FALSE(r["broken-setup"].passed);
   ASSERT_FALSE(r["broken-setup"].failures.empty());
   EXPECT_NE(r["broken-setup"].failures[0].find("setup[0]"), std::string::npos);
@@ -299,6 +323,11 @@ TEST(EvalMatchTest, SubsetsArraysNumbersAndContains) {
   EXPECT_TRUE(
       eval_json_matches({{"options", {"large", "少冰"}}}, {{"options", {"少冰", "Large"}}}, true));
   EXPECT_FALSE(eval_json_matches({{"options", {"large"}}}, {{"options", {"large", "少冰"}}}, true));
+  // {"$has": x}: some element of an array matches x.
+  const json list = {{"items", {{{"id", 1}, {"name", "A"}}, {{"id", 2}, {"name", "B"}}}}};
+  EXPECT_TRUE(eval_json_matches({{"items", {{"$has", {{"name", "B"}}}}}}, list));
+  EXPECT_FALSE(eval_json_matches({{"items", {{"$has", {{"name", "C"}}}}}}, list));
+  EXPECT_FALSE(eval_json_matches({{"items", {{"$has", 1}}}}, {{"items", 1}}));
 }
 
 TEST(EvalPercentilesTest, NearestRank) {
