@@ -8,6 +8,8 @@
 // and exits 0.
 #include <sys/stat.h>
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <csignal>
 #include <filesystem>
@@ -18,10 +20,12 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/mmap_file.h"
+#include "cli/agent_stack.h"
 #include "cli/common.h"
 #include "cli/local_engine.h"
 #include "model/model.h"
 #include "runtime/scheduler.h"
+#include "server/api_agent.h"
 #include "server/app_api.h"
 #include "server/app_api_keyring.h"
 #include "server/app_ecosystem.h"
@@ -37,6 +41,7 @@ namespace {
 
 struct ServeArgs {
   EngineOptions engine;
+  AgentFlags agent;
   std::string host = "127.0.0.1";
   int port = 8080;
   std::string model_name;
@@ -129,6 +134,29 @@ Status run(const ServeArgs& a) {
       .keys = auth_on ? &keys : nullptr,
       .isolate_prefix_cache = a.isolate_prefix_cache,
   });
+  // The agent (sessions, messages, pending actions): its model is this server's own /v1,
+  // reached over loopback with a key of its own when the API needs one, unless --backend
+  // names another endpoint.
+  std::string internal_key;
+  if (auth_on && a.agent.backend_url.empty()) {
+    QWL_ASSIGN_OR_RETURN(internal_key, auth::generate_api_key());
+    auto record = auth::operator_key_record(internal_key);
+    if (!record.ok()) return record.status();
+    QWL_RETURN_IF_ERROR(keys.add(std::move(record).value()));
+  }
+  const std::string loopback = a.host == "0.0.0.0" || a.host == "::"   ? "127.0.0.1"
+                               : a.host.find(':') != std::string::npos ? "[" + a.host + "]"
+                                                                       : a.host;
+  QWL_ASSIGN_OR_RETURN(std::unique_ptr<AgentStack> agent_stack,
+                       make_agent_stack(**db, Clock::real(), *ecosystem, a.agent,
+                                        fmt::format("http://{}:{}/v1", loopback, a.port),
+                                        internal_key, a.engine.ctx_size));
+  app::AgentRoutes agent_routes(app::AgentRoutesDeps{.agent = *agent_stack->agent,
+                                                     .sessions = *agent_stack->sessions,
+                                                     .actions = *agent_stack->actions,
+                                                     .db = **db,
+                                                     .clock = Clock::real()});
+
   http::ServerOptions server_options{
       .host = a.host, .port = static_cast<uint16_t>(a.port), .handler_threads = a.http_threads};
   service.observe_requests(&server_options);
@@ -136,8 +164,13 @@ Status run(const ServeArgs& a) {
   service.observe_server(&server);
   QWL_RETURN_IF_ERROR(service.add_routes(server));
   QWL_RETURN_IF_ERROR(ecosystem->add_routes(app_api));
+  QWL_RETURN_IF_ERROR(agent_routes.add_routes(app_api));
   QWL_RETURN_IF_ERROR(app_api.register_routes(server));
   QWL_RETURN_IF_ERROR(server.start());
+  if (a.port == 0 && agent_stack->local_backend != nullptr) {
+    agent_stack->local_backend->set_base_url(
+        fmt::format("http://{}:{}/v1", loopback, server.port()));
+  }
   QWL_LOG_INFO("listening on http://{}:{} (loading the model; /health answers 503 until ready)",
                a.host, server.port());
 
@@ -171,7 +204,8 @@ Status run(const ServeArgs& a) {
   // a clean end instead of being cut off mid-body when the server closes its connection.
   const auto grace = std::chrono::milliseconds(static_cast<int64_t>(a.grace_s * 1000));
   std::thread stopper([&server, grace] { server.stop(grace); });
-  ecosystem->stop();  // ends event streams at once and the workers (the server is stopping)
+  agent_routes.stop();  // cancels running turns: they save what they finished
+  ecosystem->stop();    // ends event streams at once and the workers (the server is stopping)
   const auto cancel_at = std::chrono::steady_clock::now() + grace * 4 / 5;
   while (std::chrono::steady_clock::now() < cancel_at) {
     const SchedulerStats s = scheduler->stats();
@@ -192,13 +226,16 @@ void add_serve(CLI::App& app, int& exit_code) {
       "serve",
       "Serve the OpenAI-compatible API (/v1/chat/completions, /v1/completions, /v1/models,\n"
       "/health) for one model, with continuous batching and a prefix cache, and the app API\n"
-      "(/api/v1/...) over the ecosystem database (--db).\n"
+      "(/api/v1/...) over the ecosystem database (--db), with the assistant (sessions, messages\n"
+      "as server-sent events, pending actions the user confirms; its model is this server's\n"
+      "own /v1 unless --backend names another).\n"
       "Binds 127.0.0.1 unless --host says otherwise. Stop with Ctrl-C or SIGTERM.\n"
       "Example: qwenlayer serve -m qwen.gguf --port 8080\n"
       "         curl http://127.0.0.1:8080/v1/chat/completions -H 'Content-Type: "
       "application/json' \\\n"
       "           -d '{\"messages\":[{\"role\":\"user\",\"content\":\"Hello\"}]}'");
   args->engine.add_to(*cmd, true);
+  args->agent.add_to(*cmd);
   cmd->add_option("--host", args->host, "Address to bind (0.0.0.0 exposes it to the network)")
       ->envname("QWL_HOST")
       ->capture_default_str();

@@ -9,6 +9,7 @@ tiny random-weight model) the OpenAI-compatible path runs a whole turn and saves
 
     chat_test.py --qwenlayer build/qwenlayer
 """
+import http.client
 import json
 import os
 import re
@@ -144,33 +145,104 @@ def free_port():
         return s.getsockname()[1]
 
 
-class OwnServerAsRemote(unittest.TestCase):
-    def test_a_turn_runs_through_the_openai_compatible_backend(self):
+def tiny_model():
+    model = os.path.join(WORK, "tiny.gguf")
+    if not os.path.exists(model):
         hf = os.path.join(WORK, "hf")
         subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "tests/reference/make_tiny_model.py"), hf,
                         "--arch", "qwen3", "--n-embd", "64", "--n-layer", "2", "--seed", "7",
                         "--tokenizer-dir", TOKENIZER_DIR], check=True, capture_output=True)
-        model = os.path.join(WORK, "tiny.gguf")
         r = run("convert", hf, "-o", model, "--type", "q8_0")
-        self.assertEqual(r.returncode, 0, r.stderr)
-        port = free_port()
-        server_db = os.path.join(WORK, "server.db")
-        env = dict(os.environ)
-        env.pop("QWL_DB", None)
-        server = subprocess.Popen([QWENLAYER, "serve", "-m", model, "--port", str(port), "--db",
-                                   server_db, "-c", "8192"], env=env, cwd=WORK,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        assert r.returncode == 0, r.stderr
+    return model
+
+
+def start_server(db, *extra):
+    port = free_port()
+    env = dict(os.environ)
+    env.pop("QWL_DB", None)
+    server = subprocess.Popen([QWENLAYER, "serve", "-m", tiny_model(), "--port", str(port), "--db",
+                               db, "-c", "8192", *extra], env=env, cwd=WORK,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while time.time() < deadline:
         try:
-            deadline = time.time() + 60
-            while time.time() < deadline:
-                try:
-                    with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
-                        s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-                        if b'"ok"' in s.recv(4096):
-                            break
-                except OSError:
-                    pass
-                time.sleep(0.2)
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+                s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                if b'"ok"' in s.recv(4096):
+                    return server, port
+        except OSError:
+            pass
+        time.sleep(0.2)
+    server.terminate()
+    raise AssertionError("serve did not become ready")
+
+
+class ServeAgentRoutes(unittest.TestCase):
+    """`serve` wires the agent: a message streams as SSE, the card's hash confirms it once."""
+
+    def request(self, method, path, body=None, headers=None):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        h = {"Content-Type": "application/json", **(headers or {})}
+        if self.cookie:
+            h["Cookie"] = self.cookie
+        conn.request(method, path, json.dumps(body) if body is not None else None, h)
+        r = conn.getresponse()
+        data = r.read().decode()
+        cookie = r.getheader("Set-Cookie")
+        if cookie:
+            self.cookie = cookie.split(";")[0]
+        conn.close()
+        return r.status, data
+
+    def test_message_card_confirm(self):
+        d = tempfile.mkdtemp(dir=WORK)
+        db = os.path.join(d, "serve.db")
+        backend = script(os.path.join(d, "s"), [call("top_up_wallet", {"amount": 3000})])
+        server, self.port = start_server(db, "--backend", backend)
+        self.cookie = None
+        try:
+            status, _ = self.request("POST", "/api/v1/auth/login",
+                                     {"email": "alice@example.com", "password": "demo"})
+            self.assertEqual(status, 200)
+            before = wallet_balance(db, "alice@example.com")
+            status, body = self.request("POST", "/api/v1/sessions", {})
+            self.assertEqual(status, 201, body)
+            session = json.loads(body)["id"]
+            status, body = self.request("POST", f"/api/v1/sessions/{session}/messages",
+                                        {"text": "top up 30 yuan"})
+            self.assertEqual(status, 200, body)
+            events = []
+            for block in body.split("\n\n"):
+                name = re.search(r"^event: (\S+)", block, re.M)
+                data = re.search(r"^data: (.*)$", block, re.M)
+                if name and data:
+                    events.append((name.group(1), json.loads(data.group(1))))
+            names = [n for n, _ in events]
+            self.assertEqual(names[0], "tool_call")
+            self.assertIn("action", names)
+            self.assertEqual(names[-1], "done")
+            action = next(d for n, d in events if n == "action")
+            self.assertEqual(action["status"], "pending")
+            self.assertEqual(wallet_balance(db, "alice@example.com"), before)  # not yet
+            status, body = self.request("POST", f"/api/v1/actions/{action['id']}/confirm",
+                                        {"hash": "0" * 64})
+            self.assertEqual(status, 400, body)
+            for _ in range(2):
+                status, body = self.request("POST", f"/api/v1/actions/{action['id']}/confirm",
+                                            {"hash": action["hash"]})
+                self.assertEqual(status, 200, body)
+                self.assertEqual(json.loads(body)["status"], "confirmed")
+            self.assertEqual(wallet_balance(db, "alice@example.com") - before, 3000)  # once
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+
+class OwnServerAsRemote(unittest.TestCase):
+    def test_a_turn_runs_through_the_openai_compatible_backend(self):
+        server, port = start_server(os.path.join(WORK, "server.db"))
+        try:
             db = os.path.join(WORK, "remote-chat.db")
             r = run("chat", "--db", db, "--backend", f"http://127.0.0.1:{port}/v1", "--max-steps",
                     "2", "-e", "hello")
