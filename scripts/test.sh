@@ -18,6 +18,9 @@ if [ -f tests/api/package-lock.json ]; then
   (cd tests/api && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
+# The official MCP SDK (client and server) for the MCP tests, pinned by the root lockfile.
+npm ci --no-audit --no-fund --loglevel=error
+
 ninja -C build
 LABEL_ARGS=()
 if [ -n "${QWL_TEST_LABEL:-}" ]; then LABEL_ARGS=(-L "$QWL_TEST_LABEL"); fi
