@@ -26,6 +26,7 @@
 #include "model/model.h"
 #include "runtime/scheduler.h"
 #include "server/api_agent.h"
+#include "server/api_mcp.h"
 #include "server/app_api.h"
 #include "server/app_api_keyring.h"
 #include "server/app_ecosystem.h"
@@ -156,6 +157,10 @@ Status run(const ServeArgs& a) {
                                                      .actions = *agent_stack->actions,
                                                      .db = **db,
                                                      .clock = Clock::real()});
+  // MCP over Streamable HTTP at /mcp: the same tools for other software; irreversible ones
+  // become pending actions that still need the user (docs/MCP.md).
+  app::McpEndpoint mcp_endpoint(app_api, **db, Clock::real(), *agent_stack->ecosystem_tools,
+                                *agent_stack->actions);
 
   http::ServerOptions server_options{
       .host = a.host, .port = static_cast<uint16_t>(a.port), .handler_threads = a.http_threads};
@@ -166,6 +171,7 @@ Status run(const ServeArgs& a) {
   QWL_RETURN_IF_ERROR(ecosystem->add_routes(app_api));
   QWL_RETURN_IF_ERROR(agent_routes.add_routes(app_api));
   QWL_RETURN_IF_ERROR(app_api.register_routes(server));
+  QWL_RETURN_IF_ERROR(mcp_endpoint.add_routes(server));
   QWL_RETURN_IF_ERROR(server.start());
   if (a.port == 0 && agent_stack->local_backend != nullptr) {
     agent_stack->local_backend->set_base_url(
