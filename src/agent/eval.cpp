@@ -365,6 +365,10 @@ json value_json(const Value& v) {
 
 // ---- one task --------------------------------------------------------------------------------
 
+// The session of the conversation's actions is "eval-<task id>"; setup steps propose theirs in
+// this one, so that checks can tell them apart.
+constexpr std::string_view kSetupSession = "setup";
+
 int64_t steady_us() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
@@ -549,7 +553,11 @@ void TaskRun::on_event(const AgentEvent& event, int turn) {
 Status TaskRun::run_step(const EvalStep& step, const UserContext& user) {
   switch (step.kind) {
     case EvalStep::Kind::kSql:
-      return world_.db->transact([&](Tx& tx) -> Status { return tx.exec(step.sql).status(); });
+      QWL_RETURN_IF_ERROR(
+          world_.db->transact([&](Tx& tx) -> Status { return tx.exec(step.sql).status(); }));
+      // As the server's refresher would, so that searches and maps see the change.
+      QWL_RETURN_IF_ERROR(world_.search->refresh());
+      return world_.maps->refresh(*world_.db);
     case EvalStep::Kind::kAdvance: {
       world_.clock.advance_us(step.advance_s * 1'000'000);
       QWL_RETURN_IF_ERROR(world_.fulfilment->run_due(world_.clock.wall_us()).status());
@@ -569,7 +577,7 @@ Status TaskRun::run_step(const EvalStep& step, const UserContext& user) {
   }
   QWL_ASSIGN_OR_RETURN(ActionDraft draft, world_.tools->prepare(as, step.name, step.arguments));
   QWL_ASSIGN_OR_RETURN(PendingAction action,
-                       world_.actions->propose(as, "eval-setup", std::move(draft)));
+                       world_.actions->propose(as, kSetupSession, std::move(draft)));
   return world_.actions->confirm(as, action.id, action.hash).status();
 }
 

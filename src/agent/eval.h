@@ -52,14 +52,16 @@ struct EvalStep {
   enum class Kind { kCall, kAdvance, kSql };
   Kind kind = Kind::kCall;
   // kCall: a tool run directly, as `as` (an email; "" = the task's user). Irreversible tools
-  // are prepared, proposed and confirmed through the ActionStore, as a user would.
+  // are prepared, proposed (in session "setup"; the conversation's session is "eval-<task id>")
+  // and confirmed through the ActionStore, as a user would.
   std::string as;
   std::string name;
   nlohmann::json arguments = nlohmann::json::object();
   // kAdvance: moves the task's clock on by this many seconds and runs the fulfilment and
   // bookings workers at the new time (orders and rides move along, pending actions expire).
   int64_t advance_s = 0;
-  // kSql: one statement on the task's database (a price change, a closed shop).
+  // kSql: one statement on the task's database (a price change, a closed shop); the search
+  // index and the maps are refreshed after it, as the server's refresher would.
   std::string sql;
 };
 
