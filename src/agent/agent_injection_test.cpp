@@ -8,10 +8,11 @@
 #include "agent/actions.h"
 #include "agent/agent.h"
 #include "agent/ecosystem_tools.h"
-#include "server/app_ecosystem.h"
 #include "services/cart.h"
 #include "services/identity.h"
 #include "services/maps_adapters.h"
+#include "services/orders.h"
+#include "services/search.h"
 #include "services/seed.h"
 #include "services/services_testing.h"
 
@@ -41,20 +42,24 @@ class AgentInjectionTest : public ::testing::TestWithParam<DbKind> {
     auto alice = identity.find_user(services::Actor::system(), "alice@example.com");
     ASSERT_TRUE(alice.ok());
     user_.actor = services::Actor{.user_id = alice->id, .role = alice->role};
-    auto eco = app::EcosystemServer::start(*db_, clock_);
-    ASSERT_TRUE(eco.ok()) << eco.status().message();
-    ecosystem_ = std::move(eco).value();
-    quoter_ = services::road_route_quoter(ecosystem_->maps());
+    // The indexes the server builds at start-up (app_ecosystem.h), made here directly.
+    auto maps = services::Maps::load(*db_, clock_);
+    ASSERT_TRUE(maps.ok()) << maps.status().message();
+    maps_ = std::move(maps).value();
+    auto search = services::SearchIndex::build(*db_, clock_);
+    ASSERT_TRUE(search.ok()) << search.status().message();
+    search_ = std::move(search).value();
+    estimator_ = std::make_unique<services::RoadDeliveryEstimator>(*maps_);
+    orders_ = std::make_unique<services::Orders>(
+        *db_, clock_, services::OrdersOptions{.estimator = estimator_.get()});
+    quoter_ = services::road_route_quoter(*maps_);
     tools_ = std::make_unique<EcosystemTools>(EcosystemHandles{.db = db_.get(),
                                                                .clock = &clock_,
-                                                               .search = &ecosystem_->search(),
-                                                               .maps = &ecosystem_->maps(),
-                                                               .orders = &ecosystem_->orders(),
+                                                               .search = search_.get(),
+                                                               .maps = maps_.get(),
+                                                               .orders = orders_.get(),
                                                                .ride_quoter = &quoter_});
     actions_ = std::make_unique<ActionStore>(*db_, clock_, *tools_);
-  }
-  void TearDown() override {
-    if (ecosystem_) ecosystem_->stop();
   }
 
   Counts counts() {
@@ -94,7 +99,7 @@ class AgentInjectionTest : public ::testing::TestWithParam<DbKind> {
     auto line = services::add_to_cart(
         *db_, clock_, actor, services::CartLineInput{.variant_id = variant, .quantity = 1});
     EXPECT_TRUE(line.ok()) << line.status().message();
-    auto placed = ecosystem_->orders().checkout(
+    auto placed = orders_->checkout(
         actor, services::CheckoutRequest{
                    .merchant_id = 7, .fulfilment = "pickup", .idempotency_key = "wang-1"});
     EXPECT_TRUE(placed.ok()) << placed.status().message();
@@ -124,7 +129,10 @@ class AgentInjectionTest : public ::testing::TestWithParam<DbKind> {
   ManualClock clock_{1'795'392'000'000'000};  // 2026-11-18 21:20 UTC (05:20 next day local)
   std::unique_ptr<Db> db_;
   UserContext user_;
-  std::unique_ptr<app::EcosystemServer> ecosystem_;
+  std::unique_ptr<services::Maps> maps_;
+  std::unique_ptr<services::SearchIndex> search_;
+  std::unique_ptr<services::RoadDeliveryEstimator> estimator_;
+  std::unique_ptr<services::Orders> orders_;
   services::RouteQuoter quoter_;
   std::unique_ptr<EcosystemTools> tools_;
   std::unique_ptr<ActionStore> actions_;

@@ -9,8 +9,7 @@ qwl_test(agent_backend_tests LABEL agent
 qwl_test(agent_loop_tests LABEL agent
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/agent_test.cpp
   DEPS qwl_agent qwl_services_testing nlohmann_json::nlohmann_json)
-# Prompt injection over the seeded city and the real tools (links the server layer for the
-# ecosystem's indexes).
+# Prompt injection over the seeded city and the real tools.
 qwl_test(agent_injection_tests LABEL agent
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/agent_injection_test.cpp
-  DEPS qwl_agent qwl_server qwl_services_testing nlohmann_json::nlohmann_json)
+  DEPS qwl_agent qwl_services_testing nlohmann_json::nlohmann_json)
