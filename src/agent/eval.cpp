@@ -544,6 +544,7 @@ void TaskRun::on_event(const AgentEvent& event, int turn) {
     case AgentEventType::kError:
       fail(fmt::format("turn {}: the agent stopped with {}: {}", turn, event.data.value("code", ""),
                        event.data.value("message", "")));
+      if (event.data.value("code", "") == "model_error") result_.model_error = true;
       break;
     default:
       break;
@@ -931,6 +932,8 @@ nlohmann::ordered_json EvalReport::summary(bool per_task) const {
   j["tasks"] = tasks.size();
   j["passed"] = ok;
   j["failed"] = static_cast<int64_t>(tasks.size()) - ok;
+  j["model_errors"] = std::count_if(tasks.begin(), tasks.end(),
+                                    [](const EvalTaskResult& t) { return t.model_error; });
   j["task_success"] = ratio(ok, static_cast<int64_t>(tasks.size()));
   j["tool_choice_accuracy"] = ratio(named, expected);
   j["argument_match"] = ratio(exact, expected);

@@ -160,7 +160,8 @@ struct EvalTaskResult {
   int calls_args_matched = 0;               // ... with the expected arguments (and outcome)
   std::vector<bool> expected_name_matched;  // per expected call
   std::vector<bool> expected_args_matched;
-  int64_t task_us = 0;  // the turns and confirmations, without the copy, setup and checks
+  bool model_error = false;  // a model call failed (the backend refused or was unreachable)
+  int64_t task_us = 0;       // the turns and confirmations, without the copy, setup and checks
   std::vector<EvalStepTiming> steps;
 };
 
@@ -178,7 +179,8 @@ struct EvalReport {
   int jobs = 1;
 
   int passed() const;
-  // The summary: counts, tool-choice accuracy, argument match, task success, latency
+  // The summary: counts (model_errors: tasks where a model call failed), tool-choice
+  // accuracy, argument match, task success, latency
   // percentiles (task, step, model call, step without the model) and breakdowns by language,
   // tag and tool; with `per_task`, every task's result too.
   nlohmann::ordered_json summary(bool per_task) const;

@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
@@ -74,12 +75,19 @@ void print_text(const agent::EvalReport& report, const nlohmann::ordered_json& s
     langs += fmt::format("  {} {}/{}", lang, t["passed"].get<int64_t>(), t["tasks"].get<int64_t>());
   }
   fmt::print("  by language:{}\n", langs);
+  if (const int64_t errors = s["model_errors"].get<int64_t>(); errors > 0) {
+    fmt::print("  model call failures in {} task(s)\n", errors);
+  }
   fmt::print("  seeding {:.2f} s, whole run {:.2f} s\n", report.seed_s, report.wall_s);
 }
 
 Status run_eval_command(const EvalArgs& a, bool* regression) {
   QWL_ASSIGN_OR_RETURN(std::vector<agent::EvalTask> tasks, agent::load_eval_suite(a.suite));
   if (a.jobs < 1) return InvalidArgumentError("--jobs must be at least 1");
+  if (std::none_of(tasks.begin(), tasks.end(),
+                   [&](const agent::EvalTask& t) { return t.id.starts_with(a.filter); })) {
+    return InvalidArgumentError("--filter '{}': no task of {} starts with it", a.filter, a.suite);
+  }
 
   std::unique_ptr<agent::ModelBackend> backend;
   const bool scripted = a.backend == "scripted";
@@ -130,9 +138,6 @@ Status run_eval_command(const EvalArgs& a, bool* regression) {
     std::filesystem::remove_all(work, ec);
   }
   if (!report.ok()) return report.status();
-  if (report->tasks.empty()) {
-    return InvalidArgumentError("--filter '{}': no task of {} starts with it", a.filter, a.suite);
-  }
 
   const nlohmann::ordered_json summary = report->summary(a.results);
   if (a.json) {
@@ -141,6 +146,11 @@ Status run_eval_command(const EvalArgs& a, bool* regression) {
     print_text(*report, summary);
   }
   *regression = scripted && report->passed() != static_cast<int>(report->tasks.size());
+  // A measurement of a model that never answered measures nothing: say so in the exit code.
+  if (!scripted && summary["model_errors"].get<size_t>() == report->tasks.size()) {
+    return UnavailableError("every task's model call failed on {} (is the server up?)",
+                            report->backend);
+  }
   return Status::Ok();
 }
 
