@@ -409,7 +409,8 @@ struct TaskWorld {
   ManualClock clock;
   std::unique_ptr<Db> db;
   std::unique_ptr<services::Maps> maps;
-  std::unique_ptr<services::SearchIndex> search;
+  std::unique_ptr<services::SearchIndex> own_search;  // when the task cannot share one
+  services::SearchIndex* search = nullptr;
   std::unique_ptr<services::RoadDeliveryEstimator> estimator;
   std::unique_ptr<services::Orders> orders;
   std::unique_ptr<services::Fulfilment> fulfilment;
@@ -425,17 +426,23 @@ struct TaskWorld {
     fulfilment.reset();
     orders.reset();
     estimator.reset();
-    search.reset();
+    own_search.reset();
     maps.reset();
     db.reset();
   }
 };
 
-Result<std::unique_ptr<TaskWorld>> open_world(const std::string& path, int64_t now_us) {
+// `shared`: the search index of the seeded file, or nullptr to build the task's own.
+Result<std::unique_ptr<TaskWorld>> open_world(const std::string& path, int64_t now_us,
+                                              services::SearchIndex* shared) {
   auto w = std::make_unique<TaskWorld>(now_us);
   QWL_ASSIGN_OR_RETURN(w->db, Db::open(path));
   QWL_ASSIGN_OR_RETURN(w->maps, services::Maps::load(*w->db, w->clock));
-  QWL_ASSIGN_OR_RETURN(w->search, services::SearchIndex::build(*w->db, w->clock));
+  w->search = shared;
+  if (w->search == nullptr) {
+    QWL_ASSIGN_OR_RETURN(w->own_search, services::SearchIndex::build(*w->db, w->clock));
+    w->search = w->own_search.get();
+  }
   w->estimator = std::make_unique<services::RoadDeliveryEstimator>(*w->maps);
   w->orders = std::make_unique<services::Orders>(
       *w->db, w->clock, services::OrdersOptions{.estimator = w->estimator.get()});
@@ -443,7 +450,7 @@ Result<std::unique_ptr<TaskWorld>> open_world(const std::string& path, int64_t n
   w->quoter = services::road_route_quoter(*w->maps);
   w->tools = std::make_unique<EcosystemTools>(EcosystemHandles{.db = w->db.get(),
                                                                .clock = &w->clock,
-                                                               .search = w->search.get(),
+                                                               .search = w->search,
                                                                .maps = w->maps.get(),
                                                                .orders = w->orders.get(),
                                                                .ride_quoter = &w->quoter});
@@ -777,8 +784,18 @@ void remove_db_files(const std::string& path) {
   for (const char* suffix : {"", "-wal", "-shm", "-journal"}) fs::remove(path + suffix, ec);
 }
 
+// Whether a task changes the database behind the tools' back (kSql steps): then its search
+// index must be its own, refreshed after each such step.
+bool writes_sql(const EvalTask& task) {
+  auto sql = [](const EvalStep& s) { return s.kind == EvalStep::Kind::kSql; };
+  if (std::any_of(task.setup.begin(), task.setup.end(), sql)) return true;
+  return std::any_of(task.turns.begin(), task.turns.end(), [&](const EvalTurn& t) {
+    return std::any_of(t.before_confirm.begin(), t.before_confirm.end(), sql);
+  });
+}
+
 EvalTaskResult run_one(const EvalTask& task, size_t index, const std::string& seeded,
-                       const EvalOptions& options) {
+                       services::SearchIndex* shared_search, const EvalOptions& options) {
   const std::string path = (fs::path(options.work_dir) / fmt::format("task-{}.db", index)).string();
   EvalTaskResult broken;
   broken.id = task.id;
@@ -798,7 +815,8 @@ EvalTaskResult run_one(const EvalTask& task, size_t index, const std::string& se
   }
   EvalTaskResult result;
   {
-    Result<std::unique_ptr<TaskWorld>> world = open_world(path, *now);
+    Result<std::unique_ptr<TaskWorld>> world =
+        open_world(path, *now, writes_sql(task) ? nullptr : shared_search);
     if (!world.ok()) {
       broken.failures.push_back(fmt::format("opening {}: {}", path, world.status().to_string()));
       remove_db_files(path);
@@ -1022,6 +1040,14 @@ Result<EvalReport> run_eval(const std::vector<EvalTask>& tasks, std::string_view
         services::seed_ecosystem(*db, services::SeedOptions{}, Clock::real()).status());
     report.seed_s = seeding.elapsed_s();
   }
+  // Building the search index is most of a task's set-up (about 40 ms of the demo city's), and
+  // search() answers from memory alone: the tools read what they show from the task's own
+  // copy. So one index of the seeded file serves every task that does not write behind the
+  // tools' back (kSql steps), like a server's index between two refreshes. The file is only
+  // read from here on, so copying it stays safe.
+  QWL_ASSIGN_OR_RETURN(std::unique_ptr<Db> seeded_db, Db::open(seeded));
+  QWL_ASSIGN_OR_RETURN(std::unique_ptr<services::SearchIndex> search,
+                       services::SearchIndex::build(*seeded_db, Clock::real()));
 
   report.tasks.resize(selected.size());
   std::atomic<size_t> next{0};
@@ -1029,7 +1055,7 @@ Result<EvalReport> run_eval(const std::vector<EvalTask>& tasks, std::string_view
   size_t done = 0;
   auto worker = [&] {
     for (size_t i = next++; i < selected.size(); i = next++) {
-      report.tasks[i] = run_one(*selected[i], i, seeded, options);
+      report.tasks[i] = run_one(*selected[i], i, seeded, search.get(), options);
       if (options.on_task) {
         std::lock_guard lock(progress_mu);
         options.on_task(report.tasks[i], ++done, selected.size());
@@ -1041,6 +1067,8 @@ Result<EvalReport> run_eval(const std::vector<EvalTask>& tasks, std::string_view
     for (int i = 1; i < report.jobs; ++i) threads.emplace_back(worker);
     worker();
   }
+  search.reset();
+  seeded_db.reset();
   remove_db_files(seeded);
   report.wall_s = wall.elapsed_s();
   return report;

@@ -13,10 +13,13 @@
 //
 // run_eval() seeds one SQLite database (services::seed_ecosystem, the demo city) once, then
 // for each task copies the file, opens the copy with its own clock (EvalTask::now), maps,
-// search index, orders, EcosystemTools, ActionStore and Agent, runs the setup steps and the
-// turns (confirming through ActionStore::confirm with the hash the card carried, or
-// cancelling), checks the expectations and deletes the copy. Tasks may run on several threads
-// (`jobs`); each has its own copy, clock and agent, and only the backend is shared.
+// orders, EcosystemTools, ActionStore and Agent, runs the setup steps and the turns
+// (confirming through ActionStore::confirm with the hash the card carried, or cancelling),
+// checks the expectations and deletes the copy. The search index (in memory; the tools read
+// what they show from the task's copy) is built once from the seeded file and shared, except by
+// tasks with kSql steps, which build their own and refresh it after each. Tasks may run on
+// several threads (`jobs`); each has its own copy, clock and agent; the backend and the shared
+// index are shared.
 //
 // Errors: parse_eval_suite() returns InvalidArgument naming the suite, the line and the field;
 // run_eval() returns the seed's and the file system's errors. A task that fails for any reason
