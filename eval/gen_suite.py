@@ -232,6 +232,10 @@ PLACES = {
     17: ("City History Museum", "城市历史博物馆"), 18: ("Night Owl BBQ", "夜猫子烧烤"),
     43: ("Red Lantern Cantonese Restaurant", "红灯笼粤菜馆"),
 }
+# Positions (the places' coordinates) for tasks whose device reports where the user is.
+LAKESIDE_TOWER = {"lat": 30.2553959221937, "lon": 120.163123234783}  # place 3
+RAILWAY_STATION = {"lat": 30.2473020389032, "lon": 120.16936970435}  # place 12
+
 HOTEL_ROOMS = {  # Lakeview Hotel (place 11): room type id -> (English, Chinese, per night)
     1: ("Standard Queen Room", "标准大床房", 46800), 2: ("Twin Room", "标准双床房", 49800),
     3: ("Deluxe King Room", "豪华大床房", 75000), 4: ("Family Suite", "家庭套房", 86200),
@@ -1084,6 +1088,19 @@ def map_tasks(s):
                   {"calls": [E("nearby_places", kind=arguments["kind"],
                                result={"places": has({"id": place})})], "action": None},
                   ["maps"])
+        # "Near me": the device's position (here: at Lakeside Tower, then at the railway
+        # station), not a saved place.
+        for location, kind, place, en, zh in (
+                (LAKESIDE_TOWER, "cafe", 1, "coffee near me?", "我附近有咖啡馆吗？"),
+                (RAILWAY_STATION, "restaurant", None, "somewhere to eat around here",
+                 "这附近有什么吃的"),
+        ):
+            result = {"places": has({"id": place})} if place else {"places": has({"kind": kind})}
+            s.add("maps.nearby", lang, user,
+                  [turn(lang_of(en, zh, lang), call("nearby_places", kind=kind),
+                        lang_of("These are the closest to you.", "这些离你最近。", lang))],
+                  {"calls": [E("nearby_places", kind=kind, result=result)], "action": None},
+                  ["maps", "location"], location=location)
         for arguments, en, zh in routes:
             mode = arguments["mode"]
             s.add("maps.route", lang, user,
