@@ -635,10 +635,7 @@ def refinements(s):
         oat_l, oat_m = LUNA["Oat Latte"], MANNER["Oat Latte"]
 
         def first(item, chosen, n, where="office"):
-            words = item.words(chosen, lang)
-            text = asks(item, n, where, lang)
-            if words:
-                text += lang_of(", " + " and ".join(words), "，" + "".join(words), lang)
+            text = asks(item, n, where, lang, chosen)
             query = MERCHANTS[item.merchant][2] if user == WANG else None
             return turn(text, *order_script(lang, item, chosen, n, where, query=query),
                         confirm=False)
@@ -742,15 +739,21 @@ def refinements(s):
               ["refine", "multi_turn", "confirm"])
 
 
-def asks(item, n, where, lang):
-    """"order two oat lattes from Luna Café to my office" in the user's language."""
+def asks(item, n, where, lang, chosen=()):
+    """"order two large oat lattes from Luna Café to my office" in the user's language."""
     counts_en = {1: "a", 2: "two", 3: "three"}
     unit_zh = {"Beef Noodle Soup": "碗"}.get(item.en, "杯")
-    en = "order {} {}{} from {} to {}".format(counts_en[n], item.en.lower(), "s" if n > 1 else "",
-                                             MERCHANTS[item.merchant][1], place_word(where, "en"))
-    zh = "帮我在{}点{}{}{}，送到{}".format(MERCHANTS[item.merchant][2],
-                                         {1: "一", 2: "两", 3: "三"}[n], unit_zh, item.zh,
-                                         place_word(where, "zh"))
+    words = item.words(list(chosen), lang)
+    name_en = item.en.lower() + ("s" if n > 1 else "")
+    if words == ["large"]:
+        name_en = "large " + name_en
+    elif words:
+        name_en += " with " + " and ".join(words)
+    en = "order {} {} from {} to {}".format(counts_en[n], name_en, MERCHANTS[item.merchant][1],
+                                           place_word(where, "en"))
+    zh = "帮我在{}点{}{}{}{}，送到{}".format(MERCHANTS[item.merchant][2],
+                                           {1: "一", 2: "两", 3: "三"}[n], unit_zh, "".join(words),
+                                           item.zh, place_word(where, "zh"))
     return lang_of(en, zh, lang)
 
 
@@ -811,8 +814,11 @@ def confirmation_checks(s):
         expect = order_expect(user, cake, [], 1, "office", status="failed")
         expect["db"] = [no_orders(), wallet_paid(user)]
         s.add("confirm.stock", lang, user,
-              [turn(lang_of("a basque cheesecake to the office", "一块巴斯克芝士蛋糕送到公司", lang),
-                    *order_script(lang, cake, [], 1, "office"), confirm=True,
+              [turn(lang_of("a basque cheesecake from Luna Café to the office",
+                            "露娜咖啡一块巴斯克芝士蛋糕送到公司", lang),
+                    *order_script(lang, cake, [], 1, "office",
+                                  query=MERCHANTS[1][2] if user == WANG else None),
+                    confirm=True,
                     before_confirm=[{"sql": "UPDATE menu_items SET stock = 0 WHERE id = 13"}],
                     confirm_error="FailedPrecondition")], expect, ["confirm", "recheck"])
         # Not enough money: one night costs more than the wallet holds.
