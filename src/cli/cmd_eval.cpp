@@ -46,8 +46,11 @@ std::string percent(double x) {
 
 void print_text(const agent::EvalReport& report, const nlohmann::ordered_json& s) {
   for (const agent::EvalTaskResult& t : report.tasks) {
-    fmt::print("{:<5} {:<44} {:>2} steps {:>8.1f} ms\n", t.passed ? "ok" : "FAIL", t.id,
-               t.steps.size(), static_cast<double>(t.task_us) / 1000.0);
+    // Per task: expected calls with the right tool / also the right arguments, model calls, time.
+    fmt::print("{:<5} {:<36} tools {:>2}/{:<2} args {:>2}/{:<2} {:>2} steps {:>7.1f} ms\n",
+               t.passed ? "ok" : "FAIL", t.id, t.calls_name_matched, t.calls_expected,
+               t.calls_args_matched, t.calls_expected, t.steps.size(),
+               static_cast<double>(t.task_us) / 1000.0);
     for (const std::string& why : t.failures) fmt::print("      - {}\n", why);
   }
   const auto& calls = s["calls"];
