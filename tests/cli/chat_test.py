@@ -139,6 +139,33 @@ class ScriptedChat(unittest.TestCase):
         self.assertIn("!!", unreachable.stdout)
 
 
+class ExternalMcpTools(unittest.TestCase):
+    """--mcp-config: an external MCP server (the official SDK fixture) adds namespaced tools; its
+    read runs at once, its destructive tool waits for y and then runs once."""
+
+    def test_external_tools_follow_their_annotations(self):
+        node = shutil.which("node")
+        self.assertIsNotNone(node, "node is needed for the MCP fixture")
+        d = tempfile.mkdtemp(dir=WORK)
+        config = os.path.join(d, "mcp.json")
+        with open(config, "w") as f:
+            json.dump({"servers": {"ext": {
+                "command": node,
+                "args": [os.path.join(ROOT, "tests/mcp/client_fixture_server.mjs")]}}}, f)
+        backend = script(os.path.join(d, "s"), [
+            call("ext__lookup", {"city": "Hangzhou"}),
+            call("ext__send_money", {"to": "bob", "amount_fen": 100}),
+        ])
+        r = run("chat", "--db", os.path.join(d, "chat.db"), "--backend", backend, "--mcp-config",
+                config, stdin="weather in Hangzhou, then send bob 1 yuan\ny\n")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("-> ext__lookup", r.stdout)
+        self.assertNotIn("!!", r.stdout.split("-> ext__send_money")[0])  # the read ran
+        self.assertIn("Please confirm:", r.stdout)
+        self.assertIn("Confirmed:", r.stdout)
+        self.assertIn("sent 100 fen to bob (transfer #1)", r.stdout)
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
