@@ -27,6 +27,7 @@
 #include "runtime/scheduler.h"
 #include "server/api_agent.h"
 #include "server/api_mcp.h"
+#include "server/api_tools.h"
 #include "server/app_api.h"
 #include "server/app_api_keyring.h"
 #include "server/app_ecosystem.h"
@@ -170,6 +171,7 @@ Status run(const ServeArgs& a) {
   QWL_RETURN_IF_ERROR(service.add_routes(server));
   QWL_RETURN_IF_ERROR(ecosystem->add_routes(app_api));
   QWL_RETURN_IF_ERROR(agent_routes.add_routes(app_api));
+  QWL_RETURN_IF_ERROR(app::add_tool_routes(app_api, agent_stack->registry, *agent_stack->actions));
   QWL_RETURN_IF_ERROR(app_api.register_routes(server));
   QWL_RETURN_IF_ERROR(mcp_endpoint.add_routes(server));
   QWL_RETURN_IF_ERROR(server.start());

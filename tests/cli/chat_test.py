@@ -261,6 +261,33 @@ class ServeAgentRoutes(unittest.TestCase):
                 self.assertEqual(status, 200, body)
                 self.assertEqual(json.loads(body)["status"], "confirmed")
             self.assertEqual(wallet_balance(db, "alice@example.com") - before, 3000)  # once
+            # The same tools as REST routes: reads run, irreversible ones wait for a confirm.
+            status, body = self.request("GET", "/api/v1/tools")
+            self.assertEqual(status, 200, body)
+            tools = {t["name"]: t for t in json.loads(body)["data"]}
+            self.assertEqual(tools["checkout"]["side_effect"], "irreversible")
+            self.assertEqual(tools["get_wallet"]["side_effect"], "read")
+            self.assertGreaterEqual(len(tools), 27)
+            status, body = self.request("POST", "/api/v1/tools/get_wallet", {"arguments": {}})
+            self.assertEqual(status, 200, body)
+            self.assertEqual(json.loads(body)["object"], "tool_result")
+            status, body = self.request("POST", "/api/v1/tools/top_up_wallet",
+                                        {"arguments": {"amount": 50}})
+            self.assertEqual(status, 400, body)
+            self.assertIn("/amount", body)
+            status, body = self.request("POST", "/api/v1/tools/no_such_tool", {"arguments": {}})
+            self.assertEqual(status, 404, body)
+            mid = wallet_balance(db, "alice@example.com")
+            status, body = self.request("POST", "/api/v1/tools/top_up_wallet",
+                                        {"arguments": {"amount": 1000}})
+            self.assertEqual(status, 202, body)
+            pending = json.loads(body)
+            self.assertEqual(pending["status"], "pending")
+            self.assertEqual(wallet_balance(db, "alice@example.com"), mid)
+            status, body = self.request("POST", f"/api/v1/actions/{pending['id']}/confirm",
+                                        {"hash": pending["hash"]})
+            self.assertEqual(status, 200, body)
+            self.assertEqual(wallet_balance(db, "alice@example.com") - mid, 1000)
         finally:
             server.terminate()
             server.wait(timeout=30)
