@@ -12,6 +12,7 @@
 
 #include "agent/schema_validate.h"
 #include "base/log.h"
+#include "base/utf8.h"
 #include "services/city_time.h"
 
 namespace qwl::agent {
@@ -69,15 +70,6 @@ std::string defang(std::string_view text) {
 }
 
 namespace {
-
-std::string cut_utf8(std::string text, size_t max_bytes) {
-  if (text.size() <= max_bytes) return text;
-  size_t end = max_bytes;
-  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
-  text.resize(end);
-  text += " ...(cut)";
-  return text;
-}
 
 AgentEvent event(AgentEventType type, nlohmann::json data) {
   return AgentEvent{.type = type, .data = std::move(data)};
@@ -378,7 +370,8 @@ Result<TurnResult> Agent::run_turn(const UserContext& user_in, std::string_view 
       nlohmann::json shown;
       std::string text;
       if (results[i].ok()) {
-        text = cut_utf8(defang(results[i]->result.dump()), options_.max_tool_result_bytes);
+        text = utf8_shorten(defang(results[i]->result.dump()), options_.max_tool_result_bytes,
+                            " ...(cut)");
         sink(event(AgentEventType::kToolResult, {{"id", plan.call.id},
                                                  {"name", plan.call.name},
                                                  {"ok", true},
@@ -390,7 +383,7 @@ Result<TurnResult> Agent::run_turn(const UserContext& user_in, std::string_view 
         const Status& s = results[i].status();
         const nlohmann::json error = {{"error", std::string(status_code_name(s.code()))},
                                       {"message", s.message()}};
-        text = cut_utf8(defang(error.dump()), options_.max_tool_result_bytes);
+        text = utf8_shorten(defang(error.dump()), options_.max_tool_result_bytes, " ...(cut)");
         sink(event(
             AgentEventType::kToolResult,
             {{"id", plan.call.id}, {"name", plan.call.name}, {"ok", false}, {"error", error}}));

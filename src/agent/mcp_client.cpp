@@ -33,6 +33,7 @@
 #include <unordered_map>
 
 #include "base/log.h"
+#include "base/utf8.h"
 #include "runtime/json_schema.h"
 
 extern char** environ;
@@ -58,14 +59,6 @@ std::string dump(const ojson& j) {
 }
 std::string dump(const nlohmann::json& j) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
-// The longest prefix of `s` of at most `max` bytes that does not split a UTF-8 sequence.
-std::string_view cut_utf8(std::string_view s, size_t max) {
-  if (s.size() <= max) return s;
-  size_t n = max;
-  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
-  return s.substr(0, n);
 }
 
 bool is_name_char(char c) {
@@ -126,7 +119,7 @@ Result<ojson> response_result(std::string_view label, std::string_view method,
       status_code = StatusCode::kUnsupported;
     }
     return Status(status_code, fmt::format("{}: {}: error {}: {}", label, method, code,
-                                           cut_utf8(message, kMaxLogLineBytes)));
+                                           utf8_prefix(message, kMaxLogLineBytes)));
   }
   if (const ojson* result = member(response, "result")) return *result;
   return InternalError("{}: {}: a response with neither result nor error", label, method);
@@ -150,9 +143,9 @@ void log_notification(std::string_view label, const ojson& message) {
     std::string text = data == nullptr     ? ""
                        : data->is_string() ? data->get<std::string>()
                                            : dump(*data);
-    QWL_LOG_INFO("{}: {}: {}", label, level, cut_utf8(text, kMaxLogLineBytes));
+    QWL_LOG_INFO("{}: {}: {}", label, level, utf8_prefix(text, kMaxLogLineBytes));
   } else {
-    QWL_LOG_DEBUG("{}: {}", label, cut_utf8(dump(message), kMaxLogLineBytes));
+    QWL_LOG_DEBUG("{}: {}", label, utf8_prefix(dump(message), kMaxLogLineBytes));
   }
 }
 
@@ -424,7 +417,7 @@ void StdioTransport::reader_loop() {
   std::vector<char> chunk(1 << 16);
   auto log_stderr = [&](std::string_view line) {
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (!line.empty()) QWL_LOG_INFO("{}: {}", label_, cut_utf8(line, kMaxLogLineBytes));
+    if (!line.empty()) QWL_LOG_INFO("{}: {}", label_, utf8_prefix(line, kMaxLogLineBytes));
   };
   while (out_open || err_open) {
     pollfd fds[3] = {{.fd = out_open ? stdout_fd_ : -1, .events = POLLIN, .revents = 0},
@@ -481,7 +474,8 @@ void StdioTransport::on_stdout_line(std::string_view line) {
   ojson message = ojson::parse(line, nullptr, /*allow_exceptions=*/false);
   if (message.is_discarded()) {
     // Servers that print a banner on stdout exist; their JSON-RPC still works.
-    QWL_LOG_WARN("{}: ignored a line on stdout that is not JSON: {}", label_, cut_utf8(line, 200));
+    QWL_LOG_WARN("{}: ignored a line on stdout that is not JSON: {}", label_,
+                 utf8_prefix(line, 200));
     return;
   }
   if (message.is_array()) {  // a batch (protocol 2025-03-26)
@@ -515,7 +509,7 @@ void StdioTransport::on_message(const ojson& message) {
   }
   if (id == nullptr || !id->is_number_integer()) {
     QWL_LOG_WARN("{}: ignored a message without a method or a known id: {}", label_,
-                 cut_utf8(dump(message), 200));
+                 utf8_prefix(dump(message), 200));
     return;
   }
   std::lock_guard lock(mu_);
@@ -714,7 +708,7 @@ struct HttpExchange {
     if (!had_data || data.empty()) return;  // as the SSE spec: no data, no event (priming)
     ojson message = ojson::parse(data, nullptr, /*allow_exceptions=*/false);
     if (message.is_discarded()) {
-      QWL_LOG_WARN("{}: ignored an SSE event that is not JSON: {}", label, cut_utf8(data, 200));
+      QWL_LOG_WARN("{}: ignored an SSE event that is not JSON: {}", label, utf8_prefix(data, 200));
       return;
     }
     take(message);
@@ -940,7 +934,7 @@ Status HttpTransport::http_status_error(std::string_view what, long status,
                                         const HttpExchange& exchange,
                                         const std::string& session_sent) {
   if (status >= 200 && status < 300) return Status::Ok();
-  std::string_view body = cut_utf8(exchange.body, 300);
+  std::string_view body = utf8_prefix(exchange.body, 300);
   if (status == 404 && !session_sent.empty()) {
     std::lock_guard lock(mu_);
     if (session_id_ == session_sent) session_lost_ = true;
@@ -1062,7 +1056,7 @@ void fit_result(nlohmann::json* out, size_t max_bytes) {
   while (size > max_bytes && !text.empty()) {
     // Escapes make the JSON longer than the text; cutting the excess converges in a few steps.
     size_t excess = size - max_bytes;
-    text = std::string(cut_utf8(text, text.size() > excess ? text.size() - excess : 0));
+    text = std::string(utf8_prefix(text, text.size() > excess ? text.size() - excess : 0));
     (*out)["text"] = text;
     size = dump(*out).size();
   }
@@ -1388,7 +1382,7 @@ Status McpToolExecutor::Impl::list_tools() {
     if (!next || next->empty()) break;
     if (!cursors.insert(*next).second) {
       return UnavailableError("{}: tools/list: the cursor \"{}\" came twice", label,
-                              cut_utf8(*next, 100));
+                              utf8_prefix(*next, 100));
     }
     cursor = *next;
   }
@@ -1401,11 +1395,11 @@ void McpToolExecutor::Impl::add_tool(const ojson& tool) {
     QWL_LOG_WARN("{}: skipped a tool without a name", label);
     return;
   }
-  std::string_view shown = cut_utf8(*remote, 100);
+  std::string_view shown = utf8_prefix(*remote, 100);
   std::string name = config.name + "__" + *remote;
   if (!is_name(name, kMaxToolNameBytes)) {
     QWL_LOG_WARN("{}: skipped tool '{}': '{}' is not a tool name (^[a-zA-Z0-9_-]{{1,64}}$)", label,
-                 shown, cut_utf8(name, 100));
+                 shown, utf8_prefix(name, 100));
     return;
   }
   if (by_name.count(name) != 0) {
@@ -1426,7 +1420,7 @@ void McpToolExecutor::Impl::add_tool(const ojson& tool) {
   if (description.empty()) {
     description = fmt::format("The tool {} of the MCP server '{}'.", *remote, config.name);
   }
-  external.description = std::string(cut_utf8(description, options.max_description_bytes));
+  external.description = std::string(utf8_prefix(description, options.max_description_bytes));
   // The model's calls are decoded under the tool-call grammar: a schema it cannot express
   // would make the whole grammar fail, so such a tool is left out here.
   ojson one_tool = ojson::array(
@@ -1467,7 +1461,7 @@ Result<ToolResult> McpToolExecutor::Impl::call(const ExternalTool& tool,
   const ojson* is_error = member(result, "isError");
   if (is_error != nullptr && is_error->is_boolean() && is_error->get<bool>()) {
     return FailedPreconditionError(
-        "{}: {}", tool.name, text.empty() ? "the tool reported an error" : cut_utf8(text, 2048));
+        "{}: {}", tool.name, text.empty() ? "the tool reported an error" : utf8_prefix(text, 2048));
   }
   nlohmann::json out = {{"server", config.name}, {"tool", tool.remote}, {"text", text}};
   const ojson* structured = member(result, "structuredContent");
@@ -1558,7 +1552,7 @@ Result<ActionDraft> McpToolExecutor::prepare(const UserContext& user, std::strin
   draft.content = {
       {"server", impl_->config.name}, {"tool", tool->remote}, {"arguments", draft.arguments}};
   draft.info = nlohmann::json::object();
-  std::string shown_arguments(cut_utf8(dump(draft.arguments), 300));
+  std::string shown_arguments(utf8_prefix(dump(draft.arguments), 300));
   if (shown_arguments.size() < dump(draft.arguments).size()) shown_arguments += "…";
   draft.summary = user.language == "zh"
                       ? fmt::format("在外部 MCP 服务器“{}”上执行 {}，参数 {}", impl_->config.name,

@@ -20,6 +20,7 @@
 #include <utility>
 
 #include "base/log.h"
+#include "base/utf8.h"
 #include "services/identity.h"
 
 namespace qwl::agent {
@@ -70,11 +71,7 @@ bool is_session_id(std::string_view id) {
 
 // A client's text inside an error message, cut short: echoed, not trusted.
 std::string shown(std::string_view text) {
-  constexpr size_t kMax = 40;
-  if (text.size() <= kMax) return std::string(text);
-  size_t n = kMax;
-  while (n > 0 && (static_cast<unsigned char>(text[n]) & 0xC0) == 0x80) --n;
-  return std::string(text.substr(0, n)) + "...";
+  return utf8_shorten(text, 40);
 }
 
 Status check_session_id(std::string_view id) {

@@ -21,4 +21,18 @@ void utf8_encode(char32_t cp, std::string* out) {
   }
 }
 
+std::string_view utf8_prefix(std::string_view text, size_t max_bytes) {
+  if (text.size() <= max_bytes) return text;
+  size_t n = max_bytes;
+  while (n > 0 && (static_cast<unsigned char>(text[n]) & 0xC0) == 0x80) --n;
+  return text.substr(0, n);
+}
+
+std::string utf8_shorten(std::string_view text, size_t max_bytes, std::string_view mark) {
+  if (text.size() <= max_bytes) return std::string(text);
+  std::string out(utf8_prefix(text, max_bytes));
+  out += mark;
+  return out;
+}
+
 }  // namespace qwl

@@ -41,20 +41,6 @@ constexpr std::string_view kConfirmOperation = "agent_action_confirm";
 
 // ---- errors that name their parameter ------------------------------------------------------
 
-template <typename... Args>
-Status bad_param(std::string_view param, fmt::format_string<Args...> format, Args&&... args) {
-  return InvalidArgumentError("{}: {}", param, fmt::format(format, std::forward<Args>(args)...));
-}
-
-// A client's text inside an error message, cut short (on a UTF-8 boundary): echoed, not trusted.
-std::string shown(std::string_view text) {
-  constexpr size_t kMax = 40;
-  if (text.size() <= kMax) return std::string(text);
-  size_t n = kMax;
-  while (n > 0 && (static_cast<unsigned char>(text[n]) & 0xC0) == 0x80) --n;
-  return std::string(text.substr(0, n)) + "...";
-}
-
 // The error response of a failed handler: an InvalidArgument whose message starts with
 // "<param>: " names that parameter (the body readers of app_api.h and ours write them so).
 http::Response error_for(const Status& status) {

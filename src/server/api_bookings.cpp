@@ -43,19 +43,6 @@ constexpr int64_t kSecondsPerDay = 24 * 3600;
 
 // ---- errors that name their parameter ------------------------------------------------------
 
-// InvalidArgument "<param>: <what>": the prefix is how param_of() finds the parameter again.
-template <typename... Args>
-Status bad_param(std::string_view param, fmt::format_string<Args...> format, Args&&... args) {
-  return InvalidArgumentError("{}: {}", param, fmt::format(format, std::forward<Args>(args)...));
-}
-
-// A client's text inside an error message, cut short: it is echoed, not trusted.
-std::string shown(std::string_view text) {
-  constexpr size_t kMax = 40;
-  if (text.size() <= kMax) return std::string(text);
-  return std::string(text.substr(0, kMax)) + "...";
-}
-
 bool is_param_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
          c == '.' || c == '-';

@@ -72,15 +72,6 @@ constexpr std::array<std::string_view, 4> kServicePrefixes = {"search", "nearby"
 
 }  // namespace
 
-std::string shown(std::string_view text) {
-  constexpr size_t kMax = 40;
-  if (text.size() <= kMax) return std::string(text);
-  size_t cut = kMax;
-  // Back off to the start of a UTF-8 character so that the echo stays valid text.
-  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
-  return std::string(text.substr(0, cut)) + "...";
-}
-
 Status check_query(const http::Request& request, std::initializer_list<std::string_view> known,
                    std::string_view prefix) {
   for (size_t i = 0; i < request.query.size(); ++i) {

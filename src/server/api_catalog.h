@@ -64,14 +64,7 @@ Status add_catalog_routes(AppApi& api, Db& db, const Clock& clock,
 // finds it again), echoing at most 40 bytes of what the client sent.
 namespace api_query {
 
-// InvalidArgument "<param>: <formatted text>".
-template <typename... Args>
-Status bad_param(std::string_view param, fmt::format_string<Args...> format, Args&&... args) {
-  return InvalidArgumentError("{}: {}", param, fmt::format(format, std::forward<Args>(args)...));
-}
-
-// A client's text cut to 40 bytes (on a UTF-8 character boundary) for an error message.
-std::string shown(std::string_view text);
+// bad_param() and shown() are app_api.h's.
 
 // The first query parameter that is not in `known` (nor, with `prefix`, starts with it), or
 // that appears twice, as InvalidArgument naming it.

@@ -122,12 +122,6 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-// A client's text cut short for an error message.
-std::string shown(std::string_view text) {
-  constexpr size_t kMax = 40;
-  return text.size() <= kMax ? std::string(text) : std::string(text.substr(0, kMax)) + "...";
-}
-
 std::optional<int64_t> parse_event_id(std::string_view text) {
   int64_t v = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);

@@ -1,6 +1,8 @@
 // The app API's router layer and its identity routes (see app_api.h).
 #include "server/app_api.h"
 
+#include "base/utf8.h"
+
 #include <algorithm>
 #include <charconv>
 #include <exception>
@@ -218,6 +220,10 @@ Result<int64_t> query_int(const http::Request& request, std::string_view name, i
       v > max)
     return InvalidArgumentError("{}: '{}' is not an integer from {} to {}", name, *text, min, max);
   return v;
+}
+
+std::string shown(std::string_view text) {
+  return utf8_shorten(text, 40);
 }
 
 std::optional<std::string> cookie_value(const http::Request& request, std::string_view name) {

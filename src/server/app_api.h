@@ -45,6 +45,8 @@
 // and the AppApi the Server it registered with.
 #pragma once
 
+#include <fmt/format.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -169,6 +171,15 @@ Result<int64_t> path_id(const http::Request& request, std::string_view name);
 // A query parameter as an integer in [min, max]; `fallback` when absent.
 Result<int64_t> query_int(const http::Request& request, std::string_view name, int64_t fallback,
                           int64_t min, int64_t max);
+
+// InvalidArgument "<param>: <what>": the prefix is how the error's "param" is found again.
+template <typename... Args>
+Status bad_param(std::string_view param, fmt::format_string<Args...> format, Args&&... args) {
+  return InvalidArgumentError("{}: {}", param, fmt::format(format, std::forward<Args>(args)...));
+}
+// A client's text inside an error message, cut to 40 bytes on a UTF-8 boundary: it is echoed,
+// not trusted.
+std::string shown(std::string_view text);
 
 // The value of cookie `name` in the request's Cookie headers, or nullopt.
 std::optional<std::string> cookie_value(const http::Request& request, std::string_view name);
