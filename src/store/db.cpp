@@ -4,6 +4,14 @@
 // serialization failure: the values it read may be stale, so every decision in it must be made
 // again. The backoff doubles from backoff_min_us to backoff_max_us and sleeps a random part of
 // it, so that writers that collided do not collide again in lock-step.
+//
+// Backoff alone is probabilistic: under steady contention on PostgreSQL one transaction can lose
+// every race (SERIALIZABLE's predicate locks are page-grained, so writers of unrelated rows that
+// share an index page conflict too). After DbOptions::exclusive_after failed attempts a write
+// transaction waits until this Db's other writers have finished and runs alone among them; its
+// snapshot is taken after that, and reads are REPEATABLE READ (outside SSI), so within one
+// process it cannot lose again. Ordinary writers hold the same lock shared, which costs an
+// uncontended atomic.
 #include "store/db.h"
 
 #include <algorithm>
@@ -60,12 +68,48 @@ int64_t backoff_us(const DbOptions& options, int attempt) {
   return std::uniform_int_distribution<int64_t>(cap / 2, cap)(rng);
 }
 
+// Writers pass shared; one that must run alone waits for them to leave and keeps new ones out
+// while it waits (a reader-preferring rwlock could starve it, which is the problem it solves).
+class WriterGate {
+ public:
+  void enter_shared() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return alone_waiting_ == 0 && !alone_; });
+    ++shared_;
+  }
+  void leave_shared() {
+    std::lock_guard lock(mu_);
+    if (--shared_ == 0) cv_.notify_all();
+  }
+  void enter_alone() {
+    std::unique_lock lock(mu_);
+    ++alone_waiting_;
+    cv_.wait(lock, [&] { return shared_ == 0 && !alone_; });
+    --alone_waiting_;
+    alone_ = true;
+  }
+  void leave_alone() {
+    std::lock_guard lock(mu_);
+    alone_ = false;
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int shared_ = 0;
+  int alone_waiting_ = 0;
+  bool alone_ = false;
+};
+
 }  // namespace
 
 struct Db::Pool {
   // SQLite only: the single writer; transact() holds writer_mu for a whole attempt.
   std::mutex writer_mu;
   std::unique_ptr<Connection> writer;
+  // PostgreSQL only: writers pass it shared; one that lost exclusive_after times passes alone.
+  WriterGate writers;
   // Readers (SQLite) or all connections (PostgreSQL).
   std::mutex mu;
   std::condition_variable cv;
@@ -170,6 +214,16 @@ Status Db::run(bool write, const TxFn& fn) {
     bool retryable = false;
     {
       std::unique_lock<std::mutex> writer_lock;
+      const bool gated = write && !sqlite_writer;
+      const bool alone = gated && attempt > options_.exclusive_after;
+      if (gated) alone ? pool_->writers.enter_alone() : pool_->writers.enter_shared();
+      struct Leave {
+        WriterGate* gate;
+        bool alone;
+        ~Leave() {
+          if (gate) alone ? gate->leave_alone() : gate->leave_shared();
+        }
+      } leave{gated ? &pool_->writers : nullptr, alone};
       Connection* conn;
       if (sqlite_writer) {
         writer_lock = std::unique_lock(pool_->writer_mu);

@@ -17,7 +17,9 @@
 // busy or the transaction lost a serialization race (SQLITE_BUSY/LOCKED, SQLSTATE 40001 or
 // 40P01), the whole callable runs again after a bounded, jittered backoff; so the callable must
 // be safe to run more than once: no side effects outside the transaction, or ones that are
-// reset at its start. After DbOptions::max_attempts the result is Unavailable.
+// reset at its start. On PostgreSQL a write transaction that lost DbOptions::exclusive_after
+// times runs its next attempts alone among this Db's writers, so that steady contention cannot
+// starve it. After DbOptions::max_attempts the result is Unavailable.
 //
 // A failed statement fails its transaction on both databases (PostgreSQL's rule, applied to
 // SQLite too): later statements in it return the same error and transact() rolls back even if
@@ -53,6 +55,7 @@ struct DbOptions {
   int pool_size = 4;                 // PostgreSQL connections; SQLite reader connections
   int busy_timeout_ms = 5000;        // SQLite: how long one statement waits for a lock
   int max_attempts = 20;             // transact()/read(): tries before giving up (Unavailable)
+  int exclusive_after = 3;           // PostgreSQL: failed attempts before a writer runs alone
   int64_t backoff_min_us = 500;      // first retry waits up to this long (random jitter below it)
   int64_t backoff_max_us = 100'000;  // the cap of the doubling backoff
   bool create = true;                // SQLite: create the file (and its folder) if missing
