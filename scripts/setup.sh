@@ -18,6 +18,7 @@ PACKAGES=(
   libsqlite3-dev libpq-dev postgresql
   clang libclang-rt-14-dev
   python3 python3-numpy python3-jinja2
+  python3-torch python3-regex libopenblas0-pthread  # training/: the default model's pipeline
 )
 
 if [ -z "${QWL_SKIP_APT:-}" ]; then
