@@ -183,7 +183,8 @@ INSTANTIATE_TEST_SUITE_P(Templates, ConversationGolden,
                                            "meta-llama-Llama-3.1-8B-Instruct.jinja",
                                            "mistralai-Mistral-Nemo-Instruct-2407.jinja",
                                            "meetkai-functionary-medium-v3.1.jinja",
-                                           "llama-cpp-deepseek-r1.jinja"),
+                                           "llama-cpp-deepseek-r1.jinja",
+                                           "qwenlayer-default.jinja"),
                          [](const ::testing::TestParamInfo<std::string>& info) {
                            std::string n = info.param.substr(0, info.param.size() - 6);
                            for (char& c : n)
