@@ -26,9 +26,9 @@ popped entry whose count is current is the true maximum), and per merge only the
 each merged occurrence are updated. Ties go to the pair of smaller ids. A merge whose result
 already is a token (from another pair) reuses its id, as Hugging Face's trainer does.
 
-save(dir) writes tokenizer.json and tokenizer_config.json as Qwen3 ships them (no chat
-template: chat_template.jinja is written next to them by the model's pipeline);
-Tokenizer.load(dir) reads them back (merges as "a b" strings or as pairs).
+save(dir) writes tokenizer.json and tokenizer_config.json as Qwen3 ships them (merges as
+[left, right] pairs; no chat template: chat_template.jinja is written next to them by the
+model's pipeline); Tokenizer.load(dir) reads them back (merges as pairs or "a b" strings).
 """
 import argparse
 import collections
@@ -277,7 +277,7 @@ class Tokenizer:
                       "end_of_word_suffix": "", "fuse_unk": False, "byte_fallback": False,
                       "ignore_merges": False,
                       "vocab": dict(sorted(self.vocab.items(), key=lambda kv: kv[1])),
-                      "merges": [a + " " + b for a, b in self.merges]},
+                      "merges": [[a, b] for a, b in self.merges]},
         }
 
     def tokenizer_config_json(self):
@@ -407,7 +407,7 @@ def train(texts, vocab_size, min_frequency=2, added_tokens=None, model_max_lengt
 
     merges = []
     t1 = time.monotonic()
-    last_report = t1
+    last_report, last_merges = t1, 0
     n_target = n_bpe - 256
     while len(id_bytes) < n_bpe and heap:
         neg, pair = heapq.heappop(heap)
@@ -471,8 +471,10 @@ def train(texts, vocab_size, min_frequency=2, added_tokens=None, model_max_lengt
         if progress and len(merges) % 100 == 0:
             now = time.monotonic()
             if now - last_report >= 1.0:
-                last_report = now
-                rate = len(merges) / (now - t1)
+                # The rate since the last line: early merges touch the most words and are the
+                # slowest, so the ETA errs long.
+                rate = (len(merges) - last_merges) / (now - last_report)
+                last_report, last_merges = now, len(merges)
                 left = n_target - len(merges)
                 print(f"bpe: {len(merges)}/{n_target} merges, {rate:.0f} merges/s, ETA {_format_eta(left / rate)}",
                       file=progress, flush=True)

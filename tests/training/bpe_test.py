@@ -332,6 +332,8 @@ def check_files(tok, out_dir, checks):
     checks.check(n_bpe + len(tj["added_tokens"]) == VOCAB_SIZE, f"ids in all: {n_bpe}+{len(tj['added_tokens'])}")
     checks.check(sorted(tj["model"]["vocab"].values()) == list(range(n_bpe)), "BPE ids are 0..n-1")
     checks.check(n_bpe - 256 == len(tj["model"]["merges"]), "one new token per merge")
+    checks.check(all(isinstance(m, list) and len(m) == 2 for m in tj["model"]["merges"]),
+                 "merges as [left, right] pairs, as in Qwen3's tokenizer.json")
     want_added = [(c, n_bpe + i, s) for i, (c, s) in enumerate(bpe.QWEN3_ADDED_TOKENS)]
     got_added = [(a["content"], a["id"], a["special"]) for a in tj["added_tokens"]]
     checks.check(got_added == want_added and len(want_added) == 26, "added tokens: Qwen3's, in order, after the BPE ids")
