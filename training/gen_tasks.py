@@ -2859,6 +2859,10 @@ HOTEL_REPLY = ("{{r.hotel.name}}, {{r.nights}} night(s): {{r.room_types.0.name}}
                "{{r.room_types.0.total_text}}, {{r.room_types.1.name}} {{r.room_types.1.total_text}}.",
                "{{r.hotel.name}}住{{r.nights}}晚：{{r.room_types.0.name}}{{r.room_types.0.total_text}}，"
                "{{r.room_types.1.name}}{{r.room_types.1.total_text}}。")
+# More than two guests: only the family suite fits, one room type.
+HOTEL_REPLY_ONE = ("{{r.hotel.name}}, {{r.nights}} night(s): {{r.room_types.0.name}} "
+                   "{{r.room_types.0.total_text}}.",
+                   "{{r.hotel.name}}住{{r.nights}}晚：{{r.room_types.0.name}}{{r.room_types.0.total_text}}。")
 
 
 def hotel_expect(user, h, room, nights, a, start, calls):
@@ -3508,7 +3512,8 @@ def fam_mt_hotel(ctx):
             raise Retry()
         a["guests"] = 2  # guests not said: two
     t1 = turn(ctx.noise(ctx.fill(tpl, **slots)),
-              place_lookup(h, ctx.lang, "hotel"), call("hotel_availability", **a), ctx.L(*HOTEL_REPLY))
+              place_lookup(h, ctx.lang, "hotel"), call("hotel_availability", **a),
+              ctx.L(*(HOTEL_REPLY if a["guests"] <= 2 else HOTEL_REPLY_ONE)))
     rw = ctx.rng.choice(ROOM_WORDS[room["en"]][0 if ctx.lang == "en" else 1])
     book = dict(room_type_id=room["id"], check_in=a["check_in"], check_out=a["check_out"],
                 guests=a["guests"])
