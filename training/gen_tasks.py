@@ -867,10 +867,6 @@ def noise_zh(rng, text, polite=True, typos=True):
     return text
 
 
-def has_cjk(text):
-    return gs_lang(text) == "zh"
-
-
 def gs_lang(text):
     """detect_language() of the agent: any CJK character makes it Chinese."""
     for ch in text:
@@ -2913,7 +2909,6 @@ def fam_hotel_check(ctx):
 
 # Bookings made before the conversation (setup), for listing and cancelling.
 def booking_setups(ctx, user):
-    rng = ctx.rng
     tomorrow = (ctx.when.date() + datetime.timedelta(days=1)).isoformat()
     later = (ctx.when.date() + datetime.timedelta(days=3)).isoformat()
     out = {}
@@ -2976,7 +2971,6 @@ def fam_bookings_cancel(ctx):
     rng = ctx.rng
     setups = booking_setups(ctx, user)
     kind = rng.choice(["table", "hotel", "ride"])
-    words = KIND_BOOKING[kind]
     what = {"en": {"table": ["table", "table booking", "restaurant reservation", "dinner reservation"],
                    "hotel": ["hotel booking", "hotel room", "hotel reservation"],
                    "ride": ["taxi", "ride", "car"]},
