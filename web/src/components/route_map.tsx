@@ -1,0 +1,100 @@
+// A route drawn on a small map of the city, in SVG from the route's own coordinates: the
+// decoded polyline (else the steps' start points), a start and an end marker, the turns as dots,
+// a scale bar and a north arrow. `roads` (optional polylines of the road network around the
+// route) are drawn beneath in grey when the app has them. The figure carries a text label with
+// the route's summary, and the steps are listed as text beside it, so nothing depends on seeing
+// the picture.
+
+import { decodePolyline, fitProjection, niceLength } from '../geo';
+import { t } from '../i18n';
+import type { LatLon } from '../types';
+
+export interface RouteMapProps {
+  polyline?: string;
+  points?: LatLon[];        // used when there is no polyline
+  from?: LatLon;
+  to?: LatLon;
+  turns?: LatLon[];
+  roads?: LatLon[][];
+  label: string;
+  width?: number;
+  height?: number;
+}
+
+export function routePoints(props: Pick<RouteMapProps, 'polyline' | 'points' | 'from' | 'to'>): LatLon[] {
+  let pts = props.polyline ? decodePolyline(props.polyline) : [];
+  if (pts.length < 2) pts = props.points ?? [];
+  if (pts.length === 0) pts = [props.from, props.to].filter((p): p is LatLon => !!p);
+  return pts;
+}
+
+const fmt = (n: number) => n.toFixed(1);
+
+export function RouteMap(props: RouteMapProps) {
+  const width = props.width ?? 320;
+  const height = props.height ?? 200;
+  const margin = 18;
+  const pts = routePoints(props);
+  if (pts.length === 0) return null;
+  const from = props.from ?? pts[0];
+  const to = props.to ?? pts[pts.length - 1];
+  const proj = fitProjection([...pts, from, to], width, height, margin);
+  const path = pts.map((p, i) => {
+    const q = proj.project(p);
+    return `${i === 0 ? 'M' : 'L'}${fmt(q.x)} ${fmt(q.y)}`;
+  }).join(' ');
+  const a = proj.project(from);
+  const b = proj.project(to);
+  const scaleM = niceLength(proj.metresPerUnit * width * 0.3);
+  const scaleUnits = scaleM / proj.metresPerUnit;
+  const gridM = niceLength(proj.metresPerUnit * Math.max(width, height) / 5);
+  const gridUnits = gridM / proj.metresPerUnit;
+  const grid: string[] = [];
+  if (gridUnits > 8) {
+    for (let x = (width / 2) % gridUnits; x < width; x += gridUnits) grid.push(`M${fmt(x)} 0V${height}`);
+    for (let y = (height / 2) % gridUnits; y < height; y += gridUnits) grid.push(`M0 ${fmt(y)}H${width}`);
+  }
+  return (
+    <svg
+      class="route-map"
+      viewBox={`0 0 ${width} ${height}`}
+      role="img"
+      aria-label={props.label}
+      preserveAspectRatio="xMidYMid meet"
+    >
+      <title>{props.label}</title>
+      <rect x="0" y="0" width={width} height={height} class="map-bg" />
+      {grid.length > 0 && <path d={grid.join('')} class="map-grid" />}
+      {(props.roads ?? []).map((road, i) => (
+        <path
+          key={i}
+          class="map-road"
+          d={road.map((p, j) => {
+            const q = proj.project(p);
+            return `${j === 0 ? 'M' : 'L'}${fmt(q.x)} ${fmt(q.y)}`;
+          }).join(' ')}
+        />
+      ))}
+      <path d={path} class="map-route-casing" />
+      <path d={path} class="map-route" data-testid="route-path" />
+      {(props.turns ?? []).slice(1).map((p, i) => {
+        const q = proj.project(p);
+        return <circle key={i} cx={fmt(q.x)} cy={fmt(q.y)} r="2.5" class="map-turn" />;
+      })}
+      <circle cx={fmt(a.x)} cy={fmt(a.y)} r="6" class="map-start" />
+      <circle cx={fmt(b.x)} cy={fmt(b.y)} r="6" class="map-end" />
+      <g class="map-scale" transform={`translate(${margin - 8} ${height - 10})`}>
+        <path d={`M0 -4V0H${fmt(scaleUnits)}V-4`} />
+        <text x={fmt(scaleUnits + 4)} y="0">{scaleM >= 1000 ? `${scaleM / 1000} km` : `${scaleM} m`}</text>
+      </g>
+      <g class="map-north" transform={`translate(${width - 14} 16)`}>
+        <path d="M0 -9L4 3H-4Z" />
+        <text x="0" y="13" text-anchor="middle">N</text>
+      </g>
+    </svg>
+  );
+}
+
+export function mapLabel(from: string, to: string): string {
+  return t('card.map_label', { from, to });
+}
