@@ -349,6 +349,21 @@ export class Api {
   updateMenuItem(id: number, body: Record<string, unknown>) {
     return this.patch<MenuItem>(`/api/v1/merchant/menu-items/${id}`, body);
   }
+  addOptionGroup(itemId: number, body: Record<string, unknown>) {
+    return this.post<MenuItem>(`/api/v1/merchant/menu-items/${itemId}/option-groups`, body);
+  }
+  deleteOptionGroup(groupId: number) {
+    return this.del<MenuItem>(`/api/v1/merchant/option-groups/${groupId}`);
+  }
+  addOption(groupId: number, body: Record<string, unknown>) {
+    return this.post<MenuItem>(`/api/v1/merchant/option-groups/${groupId}/options`, body);
+  }
+  updateOption(optionId: number, body: Record<string, unknown>) {
+    return this.patch<MenuItem>(`/api/v1/merchant/options/${optionId}`, body);
+  }
+  deleteOption(optionId: number) {
+    return this.del<MenuItem>(`/api/v1/merchant/options/${optionId}`);
+  }
   storeProducts(merchantId: number, query: { limit?: number; after?: number } = {}) {
     return this.get<List<Product>>(`/api/v1/merchant/stores/${merchantId}/products`, query);
   }

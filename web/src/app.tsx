@@ -10,13 +10,14 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, reachable, type ApiError } from './api';
 import { ErrorNote, Link, Loading } from './components/common';
+import { Icon } from './components/icons';
 import { lang, setLang, t, type Key } from './i18n';
 import { live } from './live';
 import { matchRoute, navigate, path as pathStore, queryParam, type Route } from './router';
 import { createStore, useStore } from './store';
 import type { User } from './types';
 import { BookingsView } from './views/bookings';
-import { ChatView } from './views/chat';
+import { ChatView, resetChat } from './views/chat';
 import { MerchantView } from './views/merchant';
 import { MerchantMenuView } from './views/merchant_menu';
 import { MerchantSalesView } from './views/merchant_sales';
@@ -43,17 +44,36 @@ export const routes: Route<View>[] = [
 export const currentUser = createStore<User | null | undefined>(undefined);
 
 const customerNav: { href: string; label: Key; icon: string }[] = [
-  { href: '/chat', label: 'nav.chat', icon: '💬' },
-  { href: '/orders', label: 'nav.orders', icon: '🧾' },
-  { href: '/bookings', label: 'nav.bookings', icon: '📅' },
-  { href: '/wallet', label: 'nav.wallet', icon: '👛' },
+  { href: '/chat', label: 'nav.chat', icon: 'chat' },
+  { href: '/orders', label: 'nav.orders', icon: 'orders' },
+  { href: '/bookings', label: 'nav.bookings', icon: 'bookings' },
+  { href: '/wallet', label: 'nav.wallet', icon: 'wallet' },
 ];
 const merchantNav: { href: string; label: Key; icon: string }[] = [
-  { href: '/merchant', label: 'nav.merchant', icon: '📋' },
-  { href: '/merchant/menu', label: 'nav.menu', icon: '🍽' },
-  { href: '/merchant/sales', label: 'nav.sales', icon: '📈' },
-  { href: '/chat', label: 'nav.chat', icon: '💬' },
+  { href: '/merchant', label: 'nav.merchant', icon: 'board' },
+  { href: '/merchant/menu', label: 'nav.menu', icon: 'menu' },
+  { href: '/merchant/sales', label: 'nav.sales', icon: 'sales' },
+  { href: '/chat', label: 'nav.chat', icon: 'chat' },
 ];
+
+const signedInKey = 'qwl.signed_in';
+
+function signedInBefore(): boolean {
+  try {
+    return globalThis.localStorage?.getItem(signedInKey) === '1';
+  } catch {
+    return true;  // storage off: ask the server
+  }
+}
+
+function rememberSignedIn(on: boolean): void {
+  try {
+    if (on) globalThis.localStorage?.setItem(signedInKey, '1');
+    else globalThis.localStorage?.removeItem(signedInKey);
+  } catch {
+    // storage off: the next visit asks the server
+  }
+}
 
 function isMerchant(u: User | null | undefined): boolean {
   return !!u && (u.role === 'merchant' || u.role === 'admin');
@@ -109,7 +129,7 @@ function Nav(props: { user: User; current: string }) {
           return (
             <li key={it.href}>
               <Link href={it.href} aria-current={active ? 'page' : undefined} class={active ? 'nav-link active' : 'nav-link'}>
-                <span class="nav-icon" aria-hidden="true">{it.icon}</span>
+                <Icon name={it.icon} />
                 <span class="nav-text">{t(it.label)}</span>
               </Link>
             </li>
@@ -127,12 +147,19 @@ export function App() {
   const [meError, setMeError] = useState<ApiError | null>(null);
 
   async function checkMe() {
+    // Without a sign-in on record there is no session cookie to check (it is HTTP-only, so the
+    // page cannot see it): go straight to sign-in rather than ask and be told 401.
+    if (!signedInBefore()) {
+      currentUser.set(null);
+      return;
+    }
     const r = await api.me();
     if (r.ok) {
       setMeError(null);
       currentUser.set(r.value);
     } else if (r.error.kind === 'unauthenticated') {
       setMeError(null);
+      rememberSignedIn(false);
       currentUser.set(null);
     } else {
       setMeError(r.error);
@@ -140,9 +167,17 @@ export function App() {
   }
 
   useEffect(() => {
-    api.onUnauthenticated = () => currentUser.set(null);
+    api.onUnauthenticated = () => {
+      rememberSignedIn(false);
+      currentUser.set(null);
+    };
     void checkMe();
   }, []);
+
+  // Another user's conversation must not stay on screen.
+  useEffect(() => {
+    if (user !== undefined) resetChat();
+  }, [user?.id]);
 
   // Live updates follow the signed-in user.
   useEffect(() => {
@@ -169,9 +204,11 @@ export function App() {
   }
 
   async function signOut() {
-    await api.logout();
     live.stop();
+    await api.logout();
+    rememberSignedIn(false);
     currentUser.set(null);
+    navigate('/signin');
   }
 
   const match = matchRoute(routes, current);
@@ -179,7 +216,10 @@ export function App() {
   if (user === undefined) {
     body = meError ? <ErrorNote error={meError} onRetry={checkMe} /> : <Loading />;
   } else if (user === null || match?.view === 'signin') {
-    body = user === null ? <SignInView onSignedIn={(u) => currentUser.set(u)} /> : <Loading />;
+    body = user === null ? <SignInView onSignedIn={(u) => {
+      rememberSignedIn(true);
+      currentUser.set(u);
+    }} /> : <Loading />;
   } else if (!match) {
     body = <p>{t('app.not_found')} <Link href={homeFor(user)}>{t('app.back')}</Link></p>;
   } else if (match.view.startsWith('merchant') && !isMerchant(user)) {

@@ -22,6 +22,14 @@ export function parseYuan(text: string): number | null {
   return Number(whole) * 100 + Number(frac.padEnd(2, '0'));
 }
 
+// Like parseYuan, with an optional sign: an option's price change may lower the price.
+export function parseSignedYuan(text: string): number | null {
+  const s = text.trim();
+  const negative = s.startsWith('-');
+  const fen = parseYuan(s.replace(/^[+-]/, ''));
+  return fen === null ? null : negative ? -fen : fen;
+}
+
 const cityOffsetS = 8 * 3600;
 
 function cityParts(unixS: number) {

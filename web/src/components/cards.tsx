@@ -254,6 +254,8 @@ export function RouteCard(props: { data: Rec }) {
         to={latLon(d.to) ?? undefined}
         turns={turns}
         label={mapLabel(from, to)}
+        fromLabel={from}
+        toLabel={to}
       />
       {steps.length > 0 && (
         <details class="route-steps">

@@ -91,6 +91,11 @@ export function PageTitle(props: { children: ComponentChildren }) {
     const active = document.activeElement;
     if (!active || active === document.body || active.closest('nav')) ref.current?.focus({ preventScroll: true });
   }, []);
+  // The window's title names the page too (history, tabs, screen readers on load).
+  useEffect(() => {
+    const text = ref.current?.textContent?.trim();
+    document.title = text ? `${text} · ${t('app.name')}` : t('app.name');
+  });
   return (
     <h1 ref={ref} tabIndex={-1} class="page-title">
       {props.children}

@@ -17,6 +17,8 @@ export interface RouteMapProps {
   turns?: LatLon[];
   roads?: LatLon[][];
   label: string;
+  fromLabel?: string;
+  toLabel?: string;
   width?: number;
   height?: number;
 }
@@ -83,6 +85,8 @@ export function RouteMap(props: RouteMapProps) {
       })}
       <circle cx={fmt(a.x)} cy={fmt(a.y)} r="6" class="map-start" />
       <circle cx={fmt(b.x)} cy={fmt(b.y)} r="6" class="map-end" />
+      {props.fromLabel && <MarkerLabel x={a.x} y={a.y} other={b.y} width={width} text={props.fromLabel} />}
+      {props.toLabel && <MarkerLabel x={b.x} y={b.y} other={a.y} width={width} text={props.toLabel} />}
       <g class="map-scale" transform={`translate(${margin - 8} ${height - 10})`}>
         <path d={`M0 -4V0H${fmt(scaleUnits)}V-4`} />
         <text x={fmt(scaleUnits + 4)} y="0">{scaleM >= 1000 ? `${scaleM / 1000} km` : `${scaleM} m`}</text>
@@ -92,6 +96,19 @@ export function RouteMap(props: RouteMapProps) {
         <text x="0" y="13" text-anchor="middle">N</text>
       </g>
     </svg>
+  );
+}
+
+// A waypoint's name beside its marker: above it unless the other end is above, on the side
+// with more room, shortened to stay inside the box.
+function MarkerLabel(props: { x: number; y: number; other: number; width: number; text: string }) {
+  const short = props.text.length > 18 ? `${props.text.slice(0, 17)}…` : props.text;
+  const left = props.x > props.width / 2;
+  const dy = props.other < props.y ? 18 : -10;
+  return (
+    <text x={fmt(props.x + (left ? -9 : 9))} y={fmt(props.y + dy)} text-anchor={left ? 'end' : 'start'} class="map-label" aria-hidden="true">
+      {short}
+    </text>
   );
 }
 

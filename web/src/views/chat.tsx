@@ -13,7 +13,7 @@ import { ErrorNote, PageTitle, errorText } from '../components/common';
 import { dateTime } from '../format';
 import { t, tMaybe, type Key } from '../i18n';
 import { navigate, path as pathStore, queryParam } from '../router';
-import { useStore } from '../store';
+import { createStore, useStore } from '../store';
 import type { Action, Card, Session, SessionDetail, TurnEvent } from '../types';
 
 export type Part =
@@ -90,7 +90,8 @@ export function itemsFromHistory(detail: Pick<SessionDetail, 'history' | 'action
       answer = { key: nextKey(), role: 'assistant', parts: [] };
       items.push(answer);
     }
-    if (m.role === 'assistant' && m.content) answer.parts = applyEvent(answer.parts, { type: 'text', data: { delta: m.content } });
+    // The stream shows a turn's cards before the words that close it; the events are attached
+    // to the turn's last message, so they go before its text.
     for (const ev of h.events ?? []) {
       if (ev.event === 'card') answer.parts = applyEvent(answer.parts, { type: 'card', data: ev.data as Card });
       else if (ev.event === 'action') {
@@ -100,6 +101,7 @@ export function itemsFromHistory(detail: Pick<SessionDetail, 'history' | 'action
         answer.parts = applyEvent(answer.parts, { type: 'error', data: ev.data as { code: string; message: string } });
       }
     }
+    if (m.role === 'assistant' && m.content) answer.parts = applyEvent(answer.parts, { type: 'text', data: { delta: m.content } });
   }
   return items.filter((i) => i.parts.length > 0);
 }
@@ -155,52 +157,147 @@ function Message(props: {
   );
 }
 
-export function ChatView() {
-  const fullPath = useStore(pathStore);
-  const sessionId = queryParam(fullPath, 's');
-  const [items, setItems] = useState<ChatItem[]>([]);
-  const [sessions, setSessions] = useState<Session[]>([]);
-  const [loadError, setLoadError] = useState<ApiError | null>(null);
-  const [sendError, setSendError] = useState<string | null>(null);
-  const [streaming, setStreaming] = useState(false);
-  const [text, setText] = useState('');
-  const [hint, setHint] = useState<string | null>(null);
-  const [status, setStatus] = useState('');
-  const controller = useRef<AbortController | null>(null);
-  const input = useRef<HTMLTextAreaElement>(null);
-  const listEnd = useRef<HTMLDivElement>(null);
-  const log = useRef<HTMLOListElement>(null);
-  const ownSession = useRef<string | null>(null);  // a session this view just created
+interface ChatState {
+  sessionId: string | null;
+  items: ChatItem[];
+  streaming: boolean;
+  status: string;               // announced to screen readers: answering, answered, stopped
+  loadError: ApiError | null;
+  sendError: string | null;
+  sessions: Session[];
+}
 
-  async function loadSessions() {
-    const r = await api.listSessions(20);
-    if (r.ok) setSessions(r.value.data);
-  }
+const emptyChat: ChatState = {
+  sessionId: null, items: [], streaming: false, status: '', loadError: null, sendError: null, sessions: [],
+};
 
-  async function loadSession(id: string) {
-    setLoadError(null);
-    const r = await api.getSession(id);
-    if (r.ok) {
-      setItems(itemsFromHistory(r.value));
-    } else {
-      setLoadError(r.error);
-      if (r.error.kind === 'not_found') navigate('/chat', { replace: true });
+// The conversation lives outside the view, so that an answer keeps streaming while the user
+// looks at another page, and is there when they come back.
+export const chat = createStore<ChatState>(emptyChat);
+let controller: AbortController | null = null;
+
+function patch(p: Partial<ChatState>): void {
+  chat.set({ ...chat.get(), ...p });
+}
+
+export function resetChat(): void {
+  controller?.abort();
+  controller = null;
+  chat.set(emptyChat);
+}
+
+export async function loadSessions(): Promise<void> {
+  const r = await api.listSessions(20);
+  if (r.ok) patch({ sessions: r.value.data });
+}
+
+async function loadSession(id: string): Promise<void> {
+  patch({ loadError: null });
+  const r = await api.getSession(id);
+  if (chat.get().sessionId !== id) return;  // the user has moved on
+  if (r.ok) {
+    patch({ items: itemsFromHistory(r.value) });
+  } else {
+    patch({ loadError: r.error });
+    if (r.error.kind === 'not_found') {
+      patch({ sessionId: null, items: [] });
+      navigate('/chat', { replace: true });
     }
   }
+}
+
+// Shows session `id` (from the address); another session's stream is stopped.
+export function openSession(id: string): void {
+  if (chat.get().sessionId === id) return;
+  controller?.abort();
+  patch({ sessionId: id, items: [], streaming: false, loadError: null, sendError: null });
+  void loadSession(id);
+}
+
+export function reloadSession(): void {
+  const id = chat.get().sessionId;
+  if (id) void loadSession(id);
+}
+
+export function newChat(): void {
+  resetChat();
+  void loadSessions();
+}
+
+export function stopAnswer(): void {
+  controller?.abort();
+}
+
+// Sends a message in the current session (creating one first when there is none) and streams
+// the answer into the conversation. Returns false when nothing was sent.
+export async function sendMessage(message: string): Promise<boolean> {
+  const body = message.trim();
+  if (!body || chat.get().streaming) return false;
+  patch({ sendError: null });
+  let id = chat.get().sessionId;
+  if (!id) {
+    const created = await api.createSession();
+    if (!created.ok) {
+      patch({ sendError: errorText(created.error) });
+      return false;
+    }
+    id = created.value.id;
+    patch({ sessionId: id, items: [] });
+    const here = pathStore.get().split('?')[0];
+    if (here === '/chat' || here === '/') navigate(`/chat?s=${encodeURIComponent(id)}`, { replace: true });
+  }
+  const answerKey = nextKey();
+  patch({
+    items: [
+      ...chat.get().items,
+      { key: nextKey(), role: 'user', parts: [{ kind: 'text', text: body }] },
+      { key: answerKey, role: 'assistant', parts: [], streaming: true },
+    ],
+    streaming: true,
+    status: t('chat.streaming'),
+  });
+  const c = new AbortController();
+  controller = c;
+  const sessionId = id;
+  const update = (f: (it: ChatItem) => ChatItem) => {
+    if (chat.get().sessionId !== sessionId) return;
+    patch({ items: chat.get().items.map((it) => (it.key === answerKey ? f(it) : it)) });
+  };
+  const r = await api.sendMessage(id, body, (e) => update((it) => ({ ...it, parts: applyEvent(it.parts, e) })), c.signal);
+  if (controller === c) controller = null;
+  update((it) => ({ ...it, streaming: false }));
+  if (chat.get().sessionId === sessionId) patch({ streaming: false });
+  if (!r.ok) {
+    const text = r.error.kind === 'aborted' ? t('chat.stopped')
+      : r.error.kind === 'conflict' ? t('chat.busy') : errorText(r.error);
+    update((it) => ({ ...it, parts: [...it.parts, { kind: 'error', message: text }] }));
+    if (chat.get().sessionId === sessionId) patch({ status: text });
+  } else if (chat.get().sessionId === sessionId) {
+    patch({ status: t('chat.answered') });
+  }
+  void loadSessions();
+  return true;
+}
+
+export function ChatView() {
+  const fullPath = useStore(pathStore);
+  const state = useStore(chat);
+  const urlSession = queryParam(fullPath, 's');
+  const { items, streaming, sessions, loadError, sendError, status } = state;
+  const [text, setText] = useState('');
+  const [hint, setHint] = useState<string | null>(null);
+  const input = useRef<HTMLTextAreaElement>(null);
+  const listEnd = useRef<HTMLDivElement>(null);
 
   useEffect(() => {
     void loadSessions();
   }, []);
 
+  // The address names the session; /chat alone comes back to the conversation on screen.
   useEffect(() => {
-    if (!sessionId) {
-      if (!streaming) setItems([]);
-      return;
-    }
-    if (sessionId === ownSession.current) return;  // already on screen, streaming into it
-    controller.current?.abort();
-    void loadSession(sessionId);
-  }, [sessionId]);
+    if (urlSession) openSession(urlSession);
+    else if (chat.get().sessionId) navigate(`/chat?s=${encodeURIComponent(chat.get().sessionId as string)}`, { replace: true });
+  }, [urlSession]);
 
   // Follow the answer as it grows, unless the user has scrolled up to read.
   useEffect(() => {
@@ -211,55 +308,15 @@ export function ChatView() {
     if (nearBottom || !streaming) end.scrollIntoView?.({ block: 'end' });
   }, [items]);
 
-  useEffect(() => () => controller.current?.abort(), []);
-
   async function send(message: string) {
-    const body = message.trim();
-    if (!body || streaming) return;
-    setSendError(null);
     setHint(null);
-    let id = sessionId;
-    if (!id) {
-      const created = await api.createSession();
-      if (!created.ok) {
-        setSendError(errorText(created.error));
-        return;
-      }
-      id = created.value.id;
-      ownSession.current = id;
-      navigate(`/chat?s=${encodeURIComponent(id)}`, { replace: true });
-    }
-    const answerKey = nextKey();
-    setItems((old) => [
-      ...old,
-      { key: nextKey(), role: 'user', parts: [{ kind: 'text', text: body }] },
-      { key: answerKey, role: 'assistant', parts: [], streaming: true },
-    ]);
+    const previous = text;
     setText('');
-    setStreaming(true);
-    setStatus(t('chat.streaming'));
-    const c = new AbortController();
-    controller.current = c;
-    const update = (f: (parts: Part[]) => Part[]) =>
-      setItems((old) => old.map((it) => (it.key === answerKey ? { ...it, parts: f(it.parts) } : it)));
-    const r = await api.sendMessage(id, body, (e) => update((parts) => applyEvent(parts, e)), c.signal);
-    controller.current = null;
-    setStreaming(false);
-    setItems((old) => old.map((it) => (it.key === answerKey ? { ...it, streaming: false } : it)));
-    if (!r.ok) {
-      const message = r.error.kind === 'aborted' ? t('chat.stopped')
-        : r.error.kind === 'conflict' ? t('chat.busy') : errorText(r.error);
-      update((parts) => [...parts, { kind: 'error', message }]);
-      setStatus(message);
-    } else {
-      setStatus(t('chat.answered'));
-    }
-    void loadSessions();
+    const sent = await sendMessage(message);
+    if (!sent && !chat.get().streaming) setText(previous);
   }
 
-  function stop() {
-    controller.current?.abort();
-  }
+  const stop = stopAnswer;
 
   function onKeyDown(e: KeyboardEvent) {
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
@@ -285,10 +342,8 @@ export function ChatView() {
     void send(question);
   }
 
-  function newChat() {
-    controller.current?.abort();
-    ownSession.current = null;
-    setItems([]);
+  function startNew() {
+    newChat();
     navigate('/chat');
     input.current?.focus();
   }
@@ -302,11 +357,11 @@ export function ChatView() {
             <label class="select-label">
               <span class="sr-only">{t('chat.history_pick')}</span>
               <select
-                value={sessionId ?? ''}
+                value={state.sessionId ?? ''}
                 onChange={(e) => {
                   const v = (e.target as HTMLSelectElement).value;
-                  ownSession.current = null;
-                  navigate(v ? `/chat?s=${encodeURIComponent(v)}` : '/chat');
+                  if (v) navigate(`/chat?s=${encodeURIComponent(v)}`);
+                  else startNew();
                 }}
               >
                 <option value="">{t('chat.history')}</option>
@@ -316,10 +371,10 @@ export function ChatView() {
               </select>
             </label>
           )}
-          <button type="button" class="btn btn-small" onClick={newChat}>{t('chat.new')}</button>
+          <button type="button" class="btn btn-small" onClick={startNew}>{t('chat.new')}</button>
         </div>
       </div>
-      {loadError && <ErrorNote error={loadError} onRetry={() => sessionId && loadSession(sessionId)} />}
+      {loadError && <ErrorNote error={loadError} onRetry={reloadSession} />}
       {items.length === 0 && !loadError && (
         <section class="suggestions" aria-labelledby="suggestions-title">
           <h2 id="suggestions-title">{t('chat.empty_title')}</h2>
@@ -333,11 +388,13 @@ export function ChatView() {
           </ul>
         </section>
       )}
-      <ol class="messages plain" ref={log} role="log" aria-live="polite" aria-busy={streaming} aria-label={t('chat.title')}>
-        {items.map((it) => (
-          <Message key={it.key} item={it} onAsk={ask} onChange={change} onStale={() => sessionId && loadSession(sessionId)} />
-        ))}
-      </ol>
+      <div role="log" aria-live="polite" aria-busy={streaming} aria-label={t('chat.title')}>
+        <ol class="messages plain">
+          {items.map((it) => (
+            <Message key={it.key} item={it} onAsk={ask} onChange={change} onStale={reloadSession} />
+          ))}
+        </ol>
+      </div>
       <div ref={listEnd} />
       <p class="sr-only" role="status">{status}</p>
       <form

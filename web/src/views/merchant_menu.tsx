@@ -5,11 +5,11 @@
 // tools"); a refused value is reported with the server's reason beside the form.
 
 import { useEffect, useState } from 'preact/hooks';
-import { api, type ApiError } from '../api';
+import { api, type ApiError, type Result } from '../api';
 import { ErrorNote, Loading, PageTitle } from '../components/common';
-import { money, parseYuan } from '../format';
+import { money, parseSignedYuan, parseYuan } from '../format';
 import { pick, t } from '../i18n';
-import type { MenuItem, Product, ProductVariant } from '../types';
+import type { MenuItem, MenuOption, MenuOptionGroup, Product, ProductVariant } from '../types';
 import { StorePicker, useStores } from './merchant';
 
 type Rec = Record<string, unknown>;
@@ -68,7 +68,7 @@ export function itemBody(form: ItemForm, item?: MenuItem): Record<string, unknow
   return changed;
 }
 
-function ItemFields(props: { form: ItemForm; set: (f: ItemForm) => void; idPrefix: string }) {
+function ItemFields(props: { form: ItemForm; set: (f: ItemForm) => void }) {
   const { form, set } = props;
   const text = (key: keyof ItemForm, label: string, extra: Rec = {}) => (
     <label class="field">
@@ -130,8 +130,8 @@ function ItemRow(props: { item: MenuItem; onSaved: (item: MenuItem) => void }) {
           <span class="row-title">{pick(item as unknown as Rec)}</span>
           <span class="muted small">
             {money(item.price)}
-            {item.stock !== null ? ` · ${t('merchant.stock').split('(')[0].trim()} ${item.stock}` : ''}
-            {item.available === false ? ` · ${t('card.closed')}` : ''}
+            {item.stock !== null ? ` · ${t('merchant.stock_short')} ${item.stock}` : ''}
+            {item.available === false ? ` · ${t('merchant.unavailable')}` : ''}
             {item.sold_out ? ` · ${t('card.sold_out')}` : ''}
           </span>
         </span>
@@ -145,7 +145,7 @@ function ItemRow(props: { item: MenuItem; onSaved: (item: MenuItem) => void }) {
       </div>
       {editing && (
         <form class="form" onSubmit={save}>
-          <ItemFields form={form} set={setForm} idPrefix={`item-${item.id}`} />
+          <ItemFields form={form} set={setForm} />
           {typeof error === 'string' && <p class="note note-error" role="alert">{error}</p>}
           {error && typeof error !== 'string' && <ErrorNote error={error} />}
           <div class="card-actions">
@@ -154,7 +154,180 @@ function ItemRow(props: { item: MenuItem; onSaved: (item: MenuItem) => void }) {
           </div>
         </form>
       )}
+      {editing && <OptionGroups item={item} onSaved={props.onSaved} />}
     </li>
+  );
+}
+
+// ---- option groups ---------------------------------------------------------------------------
+
+function useWrite(onSaved: (item: MenuItem) => void) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ApiError | string | null>(null);
+  async function run(write: () => Promise<Result<MenuItem>>): Promise<boolean> {
+    setBusy(true);
+    setError(null);
+    const r = await write();
+    setBusy(false);
+    if (!r.ok) {
+      setError(r.error);
+      return false;
+    }
+    onSaved(r.value);
+    return true;
+  }
+  return { busy, error, setError, run };
+}
+
+function WriteError(props: { error: ApiError | string | null }) {
+  if (!props.error) return null;
+  if (typeof props.error === 'string') return <p class="note note-error" role="alert">{props.error}</p>;
+  return <ErrorNote error={props.error} />;
+}
+
+function OptionRow(props: { option: MenuOption; onSaved: (item: MenuItem) => void }) {
+  const o = props.option;
+  const [nameEn, setNameEn] = useState(o.name_en ?? '');
+  const [nameZh, setNameZh] = useState(o.name_zh ?? '');
+  const [delta, setDelta] = useState((o.price_delta / 100).toFixed(2));
+  const [isDefault, setIsDefault] = useState(o.is_default);
+  const w = useWrite(props.onSaved);
+  async function save(e: Event) {
+    e.preventDefault();
+    const fen = parseSignedYuan(delta);
+    if (fen === null) {
+      w.setError(t('merchant.price_bad'));
+      return;
+    }
+    const body: Record<string, unknown> = {};
+    if (nameEn.trim() !== o.name_en) body.name_en = nameEn.trim();
+    if (nameZh.trim() !== o.name_zh) body.name_zh = nameZh.trim();
+    if (fen !== o.price_delta) body.price_delta = fen;
+    if (isDefault !== o.is_default) body.is_default = isDefault;
+    if (Object.keys(body).length > 0) await w.run(() => api.updateOption(o.id, body));
+  }
+  const label = pick(o as unknown as Rec);
+  return (
+    <li>
+      <form class="form form-inline option-form" onSubmit={save} aria-label={label}>
+        <label class="field"><span class="small">{t('merchant.name_en')}</span>
+          <input type="text" value={nameEn} onInput={(e) => setNameEn((e.target as HTMLInputElement).value)} /></label>
+        <label class="field"><span class="small">{t('merchant.name_zh')}</span>
+          <input type="text" value={nameZh} onInput={(e) => setNameZh((e.target as HTMLInputElement).value)} /></label>
+        <label class="field"><span class="small">{t('merchant.option_delta')}</span>
+          <input type="text" inputMode="decimal" value={delta} onInput={(e) => setDelta((e.target as HTMLInputElement).value)} /></label>
+        <label class="field-check"><input type="checkbox" checked={isDefault} onChange={(e) => setIsDefault((e.target as HTMLInputElement).checked)} />
+          <span>{t('merchant.option_default')}</span></label>
+        <button type="submit" class="btn btn-small" disabled={w.busy}>{t('app.save')}<span class="sr-only"> {label}</span></button>
+        <button type="button" class="btn btn-small btn-quiet" disabled={w.busy} onClick={() => w.run(() => api.deleteOption(o.id))}>
+          {t('merchant.option_remove')}<span class="sr-only"> {label}</span>
+        </button>
+      </form>
+      <WriteError error={w.error} />
+    </li>
+  );
+}
+
+function NewOption(props: { group: MenuOptionGroup; onSaved: (item: MenuItem) => void }) {
+  const [nameEn, setNameEn] = useState('');
+  const [nameZh, setNameZh] = useState('');
+  const [delta, setDelta] = useState('0');
+  const w = useWrite(props.onSaved);
+  async function add(e: Event) {
+    e.preventDefault();
+    const fen = parseSignedYuan(delta);
+    if (!nameEn.trim() || !nameZh.trim()) return w.setError(t('merchant.name_bad'));
+    if (fen === null) return w.setError(t('merchant.price_bad'));
+    const ok = await w.run(() => api.addOption(props.group.id, { name_en: nameEn.trim(), name_zh: nameZh.trim(), price_delta: fen }));
+    if (ok) {
+      setNameEn('');
+      setNameZh('');
+      setDelta('0');
+    }
+  }
+  return (
+    <li>
+      <form class="form form-inline option-form" onSubmit={add} aria-label={`${t('merchant.option_add')}: ${pick(props.group as unknown as Rec)}`}>
+        <label class="field"><span class="small">{t('merchant.name_en')}</span>
+          <input type="text" value={nameEn} onInput={(e) => setNameEn((e.target as HTMLInputElement).value)} /></label>
+        <label class="field"><span class="small">{t('merchant.name_zh')}</span>
+          <input type="text" value={nameZh} onInput={(e) => setNameZh((e.target as HTMLInputElement).value)} /></label>
+        <label class="field"><span class="small">{t('merchant.option_delta')}</span>
+          <input type="text" inputMode="decimal" value={delta} onInput={(e) => setDelta((e.target as HTMLInputElement).value)} /></label>
+        <button type="submit" class="btn btn-small" disabled={w.busy}>{t('merchant.option_add')}</button>
+      </form>
+      <WriteError error={w.error} />
+    </li>
+  );
+}
+
+function NewGroup(props: { itemId: number; onSaved: (item: MenuItem) => void }) {
+  const [key, setKey] = useState('');
+  const [nameEn, setNameEn] = useState('');
+  const [nameZh, setNameZh] = useState('');
+  const [min, setMin] = useState('0');
+  const [max, setMax] = useState('1');
+  const w = useWrite(props.onSaved);
+  async function add(e: Event) {
+    e.preventDefault();
+    if (!nameEn.trim() || !nameZh.trim()) return w.setError(t('merchant.name_bad'));
+    if (!/^[a-z0-9_]{1,32}$/.test(key) || !/^\d{1,2}$/.test(min) || !/^\d{1,2}$/.test(max) || Number(max) < Math.max(1, Number(min))) {
+      return w.setError(t('merchant.key_bad'));
+    }
+    const ok = await w.run(() => api.addOptionGroup(props.itemId, {
+      key, name_en: nameEn.trim(), name_zh: nameZh.trim(), min_choices: Number(min), max_choices: Number(max), options: [],
+    }));
+    if (ok) {
+      setKey('');
+      setNameEn('');
+      setNameZh('');
+    }
+  }
+  return (
+    <details>
+      <summary>{t('merchant.group_add')}</summary>
+      <form class="form" onSubmit={add}>
+        <div class="grid-fields">
+          <label class="field"><span>{t('merchant.group_key')}</span>
+            <input type="text" value={key} maxLength={32} onInput={(e) => setKey((e.target as HTMLInputElement).value)} /></label>
+          <label class="field"><span>{t('merchant.name_en')}</span>
+            <input type="text" value={nameEn} onInput={(e) => setNameEn((e.target as HTMLInputElement).value)} /></label>
+          <label class="field"><span>{t('merchant.name_zh')}</span>
+            <input type="text" value={nameZh} onInput={(e) => setNameZh((e.target as HTMLInputElement).value)} /></label>
+          <label class="field"><span>{t('merchant.group_min')}</span>
+            <input type="text" inputMode="numeric" value={min} onInput={(e) => setMin((e.target as HTMLInputElement).value)} /></label>
+          <label class="field"><span>{t('merchant.group_max')}</span>
+            <input type="text" inputMode="numeric" value={max} onInput={(e) => setMax((e.target as HTMLInputElement).value)} /></label>
+        </div>
+        <WriteError error={w.error} />
+        <button type="submit" class="btn btn-small" disabled={w.busy}>{t('merchant.group_add')}</button>
+      </form>
+    </details>
+  );
+}
+
+function OptionGroups(props: { item: MenuItem; onSaved: (item: MenuItem) => void }) {
+  const w = useWrite(props.onSaved);
+  return (
+    <section class="option-groups" aria-label={t('merchant.options')}>
+      <h4>{t('merchant.options')}</h4>
+      {props.item.option_groups.map((g) => (
+        <fieldset key={g.id} class="option-group">
+          <legend>
+            {pick(g as unknown as Rec)} <span class="muted small">({g.key}; {t('merchant.group_rule', { min: g.min_choices, max: g.max_choices })})</span>
+          </legend>
+          <ul class="plain">
+            {g.options.map((o) => <OptionRow key={`${o.id}-${o.price_delta}-${o.is_default}`} option={o} onSaved={props.onSaved} />)}
+            <NewOption group={g} onSaved={props.onSaved} />
+          </ul>
+          <button type="button" class="btn btn-small btn-quiet" disabled={w.busy} onClick={() => w.run(() => api.deleteOptionGroup(g.id))}>
+            {t('merchant.group_remove')}<span class="sr-only"> {pick(g as unknown as Rec)}</span>
+          </button>
+        </fieldset>
+      ))}
+      <WriteError error={w.error} />
+      <NewGroup itemId={props.item.id} onSaved={props.onSaved} />
+    </section>
   );
 }
 
@@ -186,7 +359,7 @@ function NewItem(props: { merchantId: number; onAdded: (item: MenuItem) => void 
     <details class="panel">
       <summary>{t('merchant.add_item')}</summary>
       <form class="form" onSubmit={add}>
-        <ItemFields form={form} set={setForm} idPrefix="new-item" />
+        <ItemFields form={form} set={setForm} />
         {typeof error === 'string' && <p class="note note-error" role="alert">{error}</p>}
         {error && typeof error !== 'string' && <ErrorNote error={error} />}
         {done && <p class="note note-ok" role="status">{done}</p>}
@@ -236,7 +409,7 @@ function VariantRow(props: { variant: ProductVariant; onSaved: (p: Product) => v
           <input type="text" inputMode="decimal" value={price} onInput={(e) => setPrice((e.target as HTMLInputElement).value)} />
         </label>
         <label class="field">
-          <span class="small">{t('merchant.stock').split('(')[0].trim()}</span>
+          <span class="small">{t('merchant.stock_short')}</span>
           <input type="text" inputMode="numeric" value={stock} onInput={(e) => setStock((e.target as HTMLInputElement).value)} />
         </label>
         <button type="submit" class="btn btn-small" disabled={busy}>{t('app.save')}</button>

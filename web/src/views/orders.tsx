@@ -2,7 +2,7 @@
 // its items, money, coupons and the timeline of every change. Both follow the live event stream:
 // when the merchant or the courier moves an order, its status here changes without a reload.
 
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, type ApiError } from '../api';
 import { OrderProgress } from '../components/cards';
 import { ErrorNote, Link, Loading, PageTitle, Panel, StatusBadge, useLoad } from '../components/common';
@@ -40,16 +40,16 @@ export function OrdersView() {
     void load();
   }, []);
   // A status change: patch the order in place (its list row shows status and total only).
+  const shown = useRef<Order[]>([]);
+  shown.current = orders;
   useEffect(() => live.subscribe((e) => {
     if (e.kind !== 'order') return;
+    if (!shown.current.some((o) => o.id === e.ref_id)) {
+      void load();  // a new order (placed from the chat, or on another device)
+      return;
+    }
     const status = typeof e.payload?.status === 'string' ? e.payload.status : e.status;
-    setOrders((old) => {
-      if (!old.some((o) => o.id === e.ref_id)) {
-        void load();
-        return old;
-      }
-      return old.map((o) => (o.id === e.ref_id ? { ...o, status: status as Order['status'] } : o));
-    });
+    setOrders((old) => old.map((o) => (o.id === e.ref_id ? { ...o, status: status as Order['status'] } : o)));
   }), []);
 
   return (
