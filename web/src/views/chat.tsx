@@ -9,7 +9,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, type ApiError } from '../api';
 import { ActionCard } from '../components/action_card';
 import { CardGroup } from '../components/cards';
-import { ErrorNote, PageTitle, errorText } from '../components/common';
+import { ErrorNote, Loading, PageTitle, errorText } from '../components/common';
 import { dateTime } from '../format';
 import { t, tMaybe, type Key } from '../i18n';
 import { navigate, path as pathStore, queryParam } from '../router';
@@ -165,10 +165,11 @@ interface ChatState {
   loadError: ApiError | null;
   sendError: string | null;
   sessions: Session[];
+  loading: boolean;             // a stored conversation is being fetched
 }
 
 const emptyChat: ChatState = {
-  sessionId: null, items: [], streaming: false, status: '', loadError: null, sendError: null, sessions: [],
+  sessionId: null, items: [], streaming: false, status: '', loadError: null, sendError: null, sessions: [], loading: false,
 };
 
 // The conversation lives outside the view, so that an answer keeps streaming while the user
@@ -192,9 +193,10 @@ export async function loadSessions(): Promise<void> {
 }
 
 async function loadSession(id: string): Promise<void> {
-  patch({ loadError: null });
+  patch({ loadError: null, loading: true });
   const r = await api.getSession(id);
   if (chat.get().sessionId !== id) return;  // the user has moved on
+  patch({ loading: false });
   if (r.ok) {
     patch({ items: itemsFromHistory(r.value) });
   } else {
@@ -283,7 +285,7 @@ export function ChatView() {
   const fullPath = useStore(pathStore);
   const state = useStore(chat);
   const urlSession = queryParam(fullPath, 's');
-  const { items, streaming, sessions, loadError, sendError, status } = state;
+  const { items, streaming, sessions, loadError, sendError, status, loading } = state;
   const [text, setText] = useState('');
   const [hint, setHint] = useState<string | null>(null);
   const input = useRef<HTMLTextAreaElement>(null);
@@ -309,11 +311,12 @@ export function ChatView() {
   }, [items]);
 
   async function send(message: string) {
+    if (!message.trim() || chat.get().streaming) return;  // Enter while answering keeps the draft
     setHint(null);
     const previous = text;
     setText('');
     const sent = await sendMessage(message);
-    if (!sent && !chat.get().streaming) setText(previous);
+    if (!sent) setText(previous);
   }
 
   const stop = stopAnswer;
@@ -375,7 +378,8 @@ export function ChatView() {
         </div>
       </div>
       {loadError && <ErrorNote error={loadError} onRetry={reloadSession} />}
-      {items.length === 0 && !loadError && (
+      {loading && items.length === 0 && <Loading />}
+      {items.length === 0 && !loadError && !loading && (
         <section class="suggestions" aria-labelledby="suggestions-title">
           <h2 id="suggestions-title">{t('chat.empty_title')}</h2>
           <p class="muted">{t('chat.suggestions')}</p>
