@@ -1,6 +1,11 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Api, errorFromException, errorFromResponse, newIdempotencyKey, reachable, type FetchLike } from './api';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { TurnEvent } from './types';
+
+const recorded = (name: string) => readFileSync(join(dirname(fileURLToPath(import.meta.url)), 'test', name), 'utf8');
 
 function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
   return new Response(typeof body === 'string' ? body : JSON.stringify(body), {
@@ -176,6 +181,42 @@ describe('Api.sendMessage', () => {
     const api = new Api(async () => new Response(body, { status: 200 }));
     const r = await api.sendMessage('ses_1', 'hello', () => undefined);
     expect(!r.ok && r.error).toMatchObject({ kind: 'offline', message: 'the connection was lost while the answer streamed' });
+  });
+});
+
+describe('Api.sendMessage on recorded answers of qwenlayer serve', () => {
+  function chunked(text: string, size: number): Response {
+    const bytes = new TextEncoder().encode(text);
+    let at = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(c) {
+        if (at >= bytes.length) return c.close();
+        c.enqueue(bytes.slice(at, at + size));
+        at += size;
+      },
+    });
+    return new Response(body, { status: 200, headers: { 'Content-Type': 'text/event-stream' } });
+  }
+
+  it.each([['turn_search.sse'], ['turn_checkout.sse']])('%s: every event in order, whatever the chunk size', async (name) => {
+    const text = recorded(name);
+    const names = [...text.matchAll(/^event: (\w+)$/gm)].map((m) => m[1]);
+    for (const size of [1, 7, 100, 100000]) {
+      const events: TurnEvent[] = [];
+      const r = await new Api(async () => chunked(text, size)).sendMessage('ses_1', 'hi', (e) => events.push(e));
+      expect(r.ok).toBe(true);
+      expect(events.map((e) => e.type)).toEqual(names);
+    }
+  });
+
+  it('the checkout turn carries the pending action with its hash', async () => {
+    const events: TurnEvent[] = [];
+    await new Api(async () => chunked(recorded('turn_checkout.sse'), 64)).sendMessage('ses_1', 'hi', (e) => events.push(e));
+    const action = events.find((e) => e.type === 'action');
+    expect(action?.type === 'action' && action.data.status).toBe('pending');
+    expect(action?.type === 'action' && action.data.hash).toMatch(/^[0-9a-f]{64}$/);
+    const text = events.filter((e) => e.type === 'text').map((e) => (e.type === 'text' ? e.data.delta : '')).join('');
+    expect(text).toContain(action?.type === 'action' ? action.data.summary : '?');
   });
 });
 

@@ -3,9 +3,10 @@ import { act } from 'preact/test-utils';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { money } from '../format';
 import { decodePolyline } from '../geo';
-import { setLang } from '../i18n';
+import { setLang, tMaybe } from '../i18n';
 import { live } from '../live';
 import actionJson from '../test/action.json';
+import confirmedJson from '../test/action_confirmed.json';
 import cardsJson from '../test/cards.json';
 import type { Action, Card } from '../types';
 import { ActionCard } from './action_card';
@@ -143,8 +144,8 @@ describe('CardView renders every card type of the sample', () => {
     show(c);
     const d = c.data as { id: number; status: string; total: number };
     expect(root.querySelector('h3 a')?.getAttribute('href')).toBe(`/orders/${d.id}`);
-    expect(root.querySelector('.badge')?.textContent).toBe('Accepted');
-    expect(root.querySelector('.progress [aria-current="step"]')?.textContent).toBe('Accepted');
+    expect(root.querySelector('.badge')?.textContent).toBe(tMaybe('status', d.status));
+    expect(root.querySelector('.progress [aria-current="step"]')?.textContent).toBe(tMaybe('status', d.status));
     expect(text()).toContain(money(d.total));
   });
 
@@ -154,7 +155,7 @@ describe('CardView renders every card type of the sample', () => {
     const event = { object: 'event', id: 7, kind: 'order', ref_id: id, status: 'preparing', created_at: 1, payload: { order_id: id, status: 'preparing', eta_at: null } };
     vi.stubGlobal('fetch', vi.fn(async () => new Response(`id: 7\nevent: order\ndata: ${JSON.stringify(event)}\n\n`, { status: 200 })));
     show(c);
-    expect(root.querySelector('.badge')?.textContent).toBe('Accepted');
+    expect(root.querySelector('.badge')?.textContent).not.toBe('Preparing');
     act(() => live.start());
     await until(() => root.querySelector('.badge')?.textContent === 'Preparing');
     expect(root.querySelector('.badge')?.textContent).toBe('Preparing');
@@ -271,6 +272,16 @@ describe('ActionCard', () => {
     expect(root.querySelector('.badge')?.textContent).toBe('Confirmed');
     expect(buttons()).not.toContain('Confirm');
     expect(text()).toContain('Order #43');
+  });
+
+  it('a confirmed action (as the server answers it) shows its result: the placed order', () => {
+    const confirmed = confirmedJson as unknown as Action;
+    act(() => render(<ActionCard action={confirmed} now={now} />, root));
+    expect(root.querySelector('.badge')?.textContent).toBe('Confirmed');
+    expect(buttons()).toEqual([]);
+    const orderId = (confirmed.result?.cards ?? []).find((c) => c.type === 'order')?.data.id;
+    expect(orderId).toBeDefined();
+    expect(root.querySelector(`a[href="/orders/${orderId}"]`)).not.toBeNull();
   });
 
   it('an expired action offers no Confirm', () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import sessionJson from '../test/session.json';
 import type { Action, SessionDetail } from '../types';
 import { applyEvent, itemsFromHistory, type Part } from './chat';
 
@@ -55,5 +56,20 @@ describe('itemsFromHistory', () => {
     const parts = items[1].parts;
     expect(parts.map((p) => p.kind)).toEqual(['cards', 'action', 'text']);
     expect((parts[1] as { action: Action }).action.status).toBe('confirmed');
+  });
+});
+
+describe('a real conversation (src/test: recorded from qwenlayer serve with a scripted model)', () => {
+  it('redraws the stored session: two questions, the answers with their cards and the pending checkout', () => {
+    const items = itemsFromHistory(sessionJson as unknown as SessionDetail);
+    expect(items.map((i) => i.role)).toEqual(['user', 'assistant', 'user', 'assistant']);
+    const first = items[1].parts.map((p) => p.kind);
+    expect(first).toEqual(['cards', 'text']);
+    const second = items[3].parts;
+    expect(second.map((p) => p.kind)).toEqual(['cards', 'action', 'text']);
+    const action = (second[1] as { action: Action }).action;
+    expect(action.tool).toBe('checkout');
+    expect(action.status).toBe('pending');
+    expect(action.hash).toMatch(/^[0-9a-f]{64}$/);
   });
 });
