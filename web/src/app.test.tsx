@@ -164,7 +164,7 @@ describe('App', () => {
     push('event: card\ndata: {"type":"merchant","data":{"id":1,"name_en":"Luna Café","name_zh":"露娜咖啡","open_now":true}}\n\n');
     push('event: text\ndata: {"delta":"Luna Café has "}\n\n');
     await until(() => text().includes('Luna Café has'));
-    expect(text()).toContain('Looking up: shops');
+    expect(text()).toContain('Searching shops');
     expect(text()).toContain('Luna Café has');
     expect(root.querySelector('[role="log"]')?.getAttribute('aria-busy')).toBe('true');
     expect(button('Stop')).toBeTruthy();

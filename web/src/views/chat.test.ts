@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import sessionJson from '../test/session.json';
-import type { Action, SessionDetail } from '../types';
+import type { Action, SessionDetail, TurnEvent } from '../types';
 import { applyEvent, itemsFromHistory, type Part } from './chat';
 
 const action = (status: Action['status']): Action => ({
@@ -28,6 +28,23 @@ describe('applyEvent', () => {
       { kind: 'cards', cards: [{ type: 'menu', data: { id: 1 } }] },
       { kind: 'text', text: 'Luna Café has it.' },
       { kind: 'error', message: 'too many steps' },
+    ]);
+  });
+});
+
+describe('applyEvent on a recorded turn', () => {
+  it('marks each tool done even when call ids repeat across steps', () => {
+    let parts: Part[] = [];
+    const steps: TurnEvent[] = [
+      { type: 'tool_call', data: { id: 'call_0', name: 'add_to_cart', arguments: '{}' } },
+      { type: 'tool_result', data: { id: 'call_0', name: 'add_to_cart', ok: true } },
+      { type: 'tool_call', data: { id: 'call_0', name: 'checkout', arguments: '{}' } },
+      { type: 'tool_result', data: { id: 'call_0', name: 'checkout', ok: true } },
+    ];
+    for (const e of steps) parts = applyEvent(parts, e);
+    expect(parts).toEqual([
+      { kind: 'tool', id: 'call_0', name: 'add_to_cart', ok: true },
+      { kind: 'tool', id: 'call_0', name: 'checkout', ok: true },
     ]);
   });
 });

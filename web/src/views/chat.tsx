@@ -57,7 +57,13 @@ export function applyEvent(parts: Part[], e: TurnEvent): Part[] {
       out.push({ kind: 'tool', id: e.data.id, name: e.data.name, ok: null });
       break;
     case 'tool_result': {
-      const i = out.findIndex((p) => p.kind === 'tool' && p.id === e.data.id);
+      // Call ids start over at each model step ("call_0" again): the result answers the latest
+      // call of that id still waiting.
+      let i = -1;
+      for (let j = out.length - 1; j >= 0 && i < 0; j--) {
+        const p = out[j];
+        if (p.kind === 'tool' && p.id === e.data.id && p.ok === null) i = j;
+      }
       if (i >= 0) out[i] = { ...(out[i] as Extract<Part, { kind: 'tool' }>), ok: e.data.ok };
       break;
     }
@@ -135,7 +141,7 @@ function Message(props: {
       <span class="sr-only">{t('chat.assistant')}: </span>
       {tools.length > 0 && (
         <div class="tool-chips">
-          {tools.map((p) => <ToolChip key={p.id} name={p.name} ok={p.ok} />)}
+          {tools.map((p, i) => <ToolChip key={i} name={p.name} ok={p.ok} />)}
         </div>
       )}
       {item.parts.map((p, i) => {
@@ -423,7 +429,7 @@ export function ChatView() {
           value={text}
           maxLength={4000}
           placeholder={hint ?? t('chat.placeholder')}
-          aria-describedby={hint ? 'composer-hint' : undefined}
+          aria-describedby={hint ? 'composer-hint composer-keys' : 'composer-keys'}
           onInput={(e) => setText((e.target as HTMLTextAreaElement).value)}
           onKeyDown={onKeyDown}
         />
@@ -432,6 +438,7 @@ export function ChatView() {
         ) : (
           <button type="submit" class="btn btn-primary" disabled={!text.trim()}>{t('chat.send')}</button>
         )}
+        <p class="composer-keys muted small" id="composer-keys">{t('chat.keys')}</p>
       </form>
     </div>
   );

@@ -309,8 +309,8 @@ function NewGroup(props: { itemId: number; onSaved: (item: MenuItem) => void }) 
 function OptionGroups(props: { item: MenuItem; onSaved: (item: MenuItem) => void }) {
   const w = useWrite(props.onSaved);
   return (
-    <section class="option-groups" aria-label={t('merchant.options')}>
-      <h4>{t('merchant.options')}</h4>
+    <details class="option-groups">
+      <summary>{t('merchant.options')} ({props.item.option_groups.length})</summary>
       {props.item.option_groups.map((g) => (
         <fieldset key={g.id} class="option-group">
           <legend>
@@ -327,7 +327,7 @@ function OptionGroups(props: { item: MenuItem; onSaved: (item: MenuItem) => void
       ))}
       <WriteError error={w.error} />
       <NewGroup itemId={props.item.id} onSaved={props.onSaved} />
-    </section>
+    </details>
   );
 }
 

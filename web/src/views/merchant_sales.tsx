@@ -20,8 +20,9 @@ export function DayChart(props: { data: DaySales[] }) {
   const top = 16;
   const bottom = 22;
   const left = 4;
+  const right = 14;  // room for the last day's label
   const max = Math.max(1, ...props.data.map((d) => d.revenue));
-  const slot = (width - left) / Math.max(1, props.data.length);
+  const slot = (width - left - right) / Math.max(1, props.data.length);
   const bar = Math.max(2, slot * 0.7);
   return (
     <svg class="chart" viewBox={`0 0 ${width} ${height}`} role="img" aria-label={t('merchant.sales_days', { n: props.data.length })}>
