@@ -24,7 +24,7 @@ describe('i18n', () => {
   it('translates every English sentence (a zh string equal to its en one is a forgotten key)', () => {
     const sameOnPurpose = new Set<Key>(['app.name']);
     for (const k of Object.keys(dictionaries.en) as Key[]) {
-      if (sameOnPurpose.has(k) || !/[A-Za-z]{3,}/.test(dictionaries.en[k])) continue;
+      if (sameOnPurpose.has(k) || !/[A-Za-z]{3,}/.test(dictionaries.en[k].replace(/\{\w+\}/g, ''))) continue;
       expect(dictionaries.zh[k], k).not.toBe(dictionaries.en[k]);
     }
   });
