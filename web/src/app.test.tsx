@@ -185,6 +185,25 @@ describe('App', () => {
     expect(input.placeholder).toContain('Say what to change');
   });
 
+  it('a reload of /chat?s=... redraws that conversation (regression: it came back empty)', async () => {
+    localStorage.setItem('qwl.signed_in', '1');
+    history.replaceState(null, '', '/chat?s=ses_9');
+    path.set('/chat?s=ses_9');
+    routes['GET /api/v1/me'] = () => json(200, { ...alice, auth: 'session' });
+    routes['GET /api/v1/sessions/ses_9'] = () => json(200, {
+      object: 'session', id: 'ses_9', title: 'wallet', created_at: 1, updated_at: 1, messages: 2, actions: [],
+      history: [
+        { object: 'message', seq: 1, created_at: 1, events: [], message: { role: 'user', content: 'How much is in my wallet?' } },
+        { object: 'message', seq: 2, created_at: 1, events: [{ event: 'card', data: { type: 'wallet', data: { balance: 50000 } } }], message: { role: 'assistant', content: 'You have ¥500.00.' } },
+      ],
+    });
+    act(() => render(<App />, root));
+    await until(() => text().includes('You have ¥500.00.'));
+    expect(text()).toContain('How much is in my wallet?');
+    expect(root.querySelector('article.card-wallet')).not.toBeNull();
+    expect(path.get()).toBe('/chat?s=ses_9');
+  });
+
   it('says when the server cannot be reached, and recovers on retry', async () => {
     localStorage.setItem('qwl.signed_in', '1');
     let down = true;

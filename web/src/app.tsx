@@ -7,7 +7,7 @@
 //   /bookings           tables, hotels, rides    /merchant/sales    sales per day, top items
 //   /wallet             balance, top-up, history /signin            sign in
 
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, reachable, type ApiError } from './api';
 import { ErrorNote, Link, Loading } from './components/common';
 import { Icon } from './components/icons';
@@ -174,10 +174,15 @@ export function App() {
     void checkMe();
   }, []);
 
-  // Another user's conversation must not stay on screen.
+  // Another user's conversation must not stay on screen (signing out, or in as someone else);
+  // the first answer of /me after a reload keeps the conversation the address names.
+  const shownUser = useRef<number | null | undefined>(undefined);
   useEffect(() => {
-    if (user !== undefined) resetChat();
-  }, [user?.id]);
+    const id = user === undefined ? undefined : user === null ? null : user.id;
+    if (id === undefined) return;
+    if (shownUser.current !== undefined && shownUser.current !== id) resetChat();
+    shownUser.current = id;
+  }, [user]);
 
   // Live updates follow the signed-in user.
   useEffect(() => {
