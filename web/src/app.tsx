@@ -11,7 +11,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, reachable, type ApiError } from './api';
 import { ErrorNote, Link, Loading } from './components/common';
 import { Icon } from './components/icons';
-import { lang, setLang, t, type Key } from './i18n';
+import { adoptUserLocale, lang, setLang, t, type Key } from './i18n';
 import { live } from './live';
 import { matchRoute, navigate, path as pathStore, queryParam, type Route } from './router';
 import { createStore, useStore } from './store';
@@ -184,7 +184,10 @@ export function App() {
     shownUser.current = id;
   }, [user]);
 
-  // Live updates follow the signed-in user.
+  // Live updates follow the signed-in user; so does the language, unless one was chosen here.
+  useEffect(() => {
+    if (user) adoptUserLocale(user.locale);
+  }, [user?.id]);
   useEffect(() => {
     if (user) live.start();
     else live.stop();

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { dictionaries, lang, pick, setLang, t, tMaybe, type Key } from './i18n';
+import { adoptUserLocale, dictionaries, lang, pick, setLang, t, tMaybe, type Key } from './i18n';
 
 const placeholders = (s: string) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
 
@@ -27,6 +27,15 @@ describe('i18n', () => {
       if (sameOnPurpose.has(k) || !/[A-Za-z]{3,}/.test(dictionaries.en[k].replace(/\{\w+\}/g, ''))) continue;
       expect(dictionaries.zh[k], k).not.toBe(dictionaries.en[k]);
     }
+  });
+
+  it("follows a user's locale unless this browser chose a language", () => {
+    localStorage.removeItem('qwl.lang');
+    adoptUserLocale('zh');
+    expect(lang.get()).toBe('zh');
+    setLang('en');
+    adoptUserLocale('zh');
+    expect(lang.get()).toBe('en');
   });
 
   it('fills placeholders and leaves unknown ones', () => {

@@ -66,6 +66,7 @@ const en = {
 
   'chat.title': 'Assistant',
   'chat.new': 'New chat',
+  'chat.conversation': 'Conversation',
   'chat.history': 'Conversations',
   'chat.history_pick': 'Open a conversation',
   'chat.empty_title': 'What can I do for you?',
@@ -437,6 +438,7 @@ const zh: Record<Key, string> = {
 
   'chat.title': '助手',
   'chat.new': '新对话',
+  'chat.conversation': '对话内容',
   'chat.history': '历史对话',
   'chat.history_pick': '打开一个对话',
   'chat.empty_title': '有什么可以帮你？',
@@ -778,6 +780,18 @@ export function setLang(l: Lang): void {
     // Not persisted; still switched for this visit.
   }
   lang.set(l);
+}
+
+// A signed-in user's own language (their account's locale) applies unless this browser has a
+// choice of its own.
+export function adoptUserLocale(locale: string | undefined): void {
+  let chosen: string | null = null;
+  try {
+    chosen = globalThis.localStorage?.getItem(storageKey) ?? null;
+  } catch {
+    // no storage: nothing chosen
+  }
+  if (!chosen && (locale === 'en' || locale === 'zh')) lang.set(locale);
 }
 
 export function t(key: Key, params?: Record<string, string | number>): string {

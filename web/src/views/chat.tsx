@@ -398,7 +398,8 @@ export function ChatView() {
           </ul>
         </section>
       )}
-      <div role="log" aria-live="polite" aria-busy={streaming} aria-label={t('chat.title')}>
+      {items.length > 0 && <h2 class="sr-only">{t('chat.conversation')}</h2>}
+      <div role="log" aria-live="polite" aria-busy={streaming} aria-label={t('chat.conversation')}>
         <ol class="messages plain">
           {items.map((it) => (
             <Message key={it.key} item={it} onAsk={ask} onChange={change} onStale={reloadSession} />
