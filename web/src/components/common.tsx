@@ -3,7 +3,7 @@
 
 import type { ComponentChildren, JSX } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import type { ApiError, Result } from '../api';
+import { reachable, type ApiError, type Result } from '../api';
 import { t, tMaybe, type Key } from '../i18n';
 import { navigate } from '../router';
 
@@ -116,6 +116,7 @@ export function useLoad<T>(load: () => Promise<Result<T>>, deps: unknown[]): Loa
   const [loading, setLoading] = useState(true);
   const [tick, setTick] = useState(0);
   const generation = useRef(0);
+  const lastResult = useRef<Result<T> | null>(null);
   useEffect(() => {
     const g = ++generation.current;
     setLoading(true);
@@ -126,5 +127,10 @@ export function useLoad<T>(load: () => Promise<Result<T>>, deps: unknown[]): Loa
     });
   }, [...deps, tick]);
   const reload = useCallback(() => setTick((n) => n + 1), []);
+  // A load that found the server unreachable runs again as soon as the server answers.
+  useEffect(() => reachable.subscribe((ok) => {
+    if (ok && lastResult.current && !lastResult.current.ok && lastResult.current.error.kind === 'offline') reload();
+  }), []);
+  lastResult.current = result;
   return { result, reload, loading };
 }
