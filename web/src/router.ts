@@ -10,14 +10,26 @@ function currentPath(): string {
 
 export const path = createStore<string>(currentPath());
 
+// Whether the user has moved since the page loaded (a link, back or forward; not the app's own
+// redirects): after a move the new page's title takes the focus; on the first load focus stays
+// at the top, where the skip link is the first stop.
+export let hasNavigated = false;
+
 if (typeof window !== 'undefined') {
-  window.addEventListener('popstate', () => path.set(currentPath()));
+  window.addEventListener('popstate', () => {
+    hasNavigated = true;
+    path.set(currentPath());
+  });
 }
 
 export function navigate(to: string, opts: { replace?: boolean } = {}): void {
   if (to === path.get()) return;
-  if (opts.replace) history.replaceState(null, '', to);
-  else history.pushState(null, '', to);
+  if (opts.replace) {
+    history.replaceState(null, '', to);
+  } else {
+    history.pushState(null, '', to);
+    hasNavigated = true;
+  }
   path.set(to);
 }
 

@@ -5,7 +5,7 @@ import type { ComponentChildren, JSX } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { reachable, type ApiError, type Result } from '../api';
 import { t, tMaybe, type Key } from '../i18n';
-import { navigate } from '../router';
+import { hasNavigated, navigate } from '../router';
 
 export function Link(props: JSX.HTMLAttributes<HTMLAnchorElement> & { href: string }) {
   const { href, onClick, ...rest } = props;
@@ -89,6 +89,7 @@ export function PageTitle(props: { children: ComponentChildren }) {
   const ref = useRef<HTMLHeadingElement>(null);
   useEffect(() => {
     const active = document.activeElement;
+    if (!hasNavigated) return;
     if (!active || active === document.body || active.closest('nav')) ref.current?.focus({ preventScroll: true });
   }, []);
   // The window's title names the page too (history, tabs, screen readers on load).
