@@ -295,7 +295,6 @@ export function ChatView() {
   const [text, setText] = useState('');
   const [hint, setHint] = useState<string | null>(null);
   const input = useRef<HTMLTextAreaElement>(null);
-  const listEnd = useRef<HTMLDivElement>(null);
 
   useEffect(() => {
     void loadSessions();
@@ -307,17 +306,26 @@ export function ChatView() {
     else if (chat.get().sessionId) navigate(`/chat?s=${encodeURIComponent(chat.get().sessionId as string)}`, { replace: true });
   }, [urlSession]);
 
-  // Follow the answer as it grows, unless the user has scrolled up to read.
+  // Follow the answer as it grows, unless the user has scrolled up to read: scrolling away from
+  // the bottom stops following, coming back to it starts again.
+  const follow = useRef(true);
   useEffect(() => {
-    const end = listEnd.current;
-    if (!end) return;
-    const scroller = document.scrollingElement ?? document.documentElement;
-    const nearBottom = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 200;
-    if (nearBottom || !streaming) end.scrollIntoView?.({ block: 'end' });
+    const onScroll = () => {
+      const el = document.scrollingElement ?? document.documentElement;
+      follow.current = el.scrollHeight - el.scrollTop - el.clientHeight < 150;
+    };
+    window.addEventListener('scroll', onScroll, { passive: true });
+    return () => window.removeEventListener('scroll', onScroll);
+  }, []);
+  useEffect(() => {
+    if (!follow.current) return;
+    const el = document.scrollingElement ?? document.documentElement;
+    el.scrollTop = el.scrollHeight;
   }, [items]);
 
   async function send(message: string) {
     if (!message.trim() || chat.get().streaming) return;  // Enter while answering keeps the draft
+    follow.current = true;
     setHint(null);
     const previous = text;
     setText('');
@@ -406,7 +414,6 @@ export function ChatView() {
           ))}
         </ol>
       </div>
-      <div ref={listEnd} />
       <p class="sr-only" role="status">{status}</p>
       <form
         class="composer"
