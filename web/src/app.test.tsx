@@ -204,6 +204,46 @@ describe('App', () => {
     expect(path.get()).toBe('/chat?s=ses_9');
   });
 
+  it('Stop (and Esc) abort the streaming request and say so; the draft typed meanwhile stays', async () => {
+    localStorage.setItem('qwl.signed_in', '1');
+    routes['GET /api/v1/me'] = () => json(200, { ...alice, auth: 'session' });
+    routes['POST /api/v1/sessions'] = () => json(201, { object: 'session', id: 'ses_2', title: '', created_at: 1, updated_at: 1, messages: 0 });
+    let aborted = 0;
+    routes['POST /api/v1/sessions/ses_2/messages'] = (_u, init) => {
+      const body = new ReadableStream<Uint8Array>({
+        start(c) {
+          c.enqueue(new TextEncoder().encode('event: text\ndata: {"delta":"Thinking about"}\n\n'));
+          init.signal?.addEventListener('abort', () => {
+            aborted++;
+            c.error(new DOMException('The user aborted a request.', 'AbortError'));
+          });
+        },
+      });
+      return new Response(body, { status: 200 });
+    };
+    act(() => render(<App />, root));
+    await until(() => !!button('How much is in my wallet?'));
+    act(() => button('How much is in my wallet?')?.click());
+    await until(() => text().includes('Thinking about'));
+    const input = root.querySelector('textarea') as HTMLTextAreaElement;
+    act(() => {
+      input.value = 'and my orders';
+      input.dispatchEvent(new Event('input', { bubbles: true }));
+    });
+    act(() => {
+      input.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true, cancelable: true }));
+    });
+    expect(input.value).toBe('and my orders');  // Enter while answering sends nothing, keeps the draft
+    act(() => {
+      input.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true }));
+    });
+    await until(() => text().includes('Stopped.'));
+    expect(aborted).toBe(1);
+    expect(button('Send')).toBeTruthy();
+    expect(input.value).toBe('and my orders');
+    expect(root.querySelector('[role="log"]')?.getAttribute('aria-busy')).toBe('false');
+  });
+
   it('says when the server cannot be reached, and recovers on retry', async () => {
     localStorage.setItem('qwl.signed_in', '1');
     let down = true;
