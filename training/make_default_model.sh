@@ -9,7 +9,7 @@
 # Needs the build (scripts/setup.sh) and Debian's python3-torch, python3-numpy, python3-regex,
 # python3-jinja2 and libopenblas0-pthread (scripts/setup.sh installs them). Every stage writes
 # under training/data/ and training/runs/ (not committed); the result is models/default.gguf and
-# models/eval-heldout.json. Stages whose output exists are skipped unless FORCE=1.
+# models/eval-heldout.json (the held-out summary). Stages whose output exists are skipped unless FORCE=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -84,4 +84,7 @@ $PY training/export.py --run "$RUN" --tokenizer "$DATA/tokenizer" --out "$DATA/h
 "$QWL" convert "$DATA/hf" -o models/default.gguf --type f16 --force
 
 stage "held-out evaluation"
-training/eval_default_model.sh models/default.gguf models/eval-heldout.json
+training/eval_default_model.sh models/default.gguf "$DATA/eval-heldout.json"
+# The summary (without every task's calls) goes with the model.
+$PY -c "import json,sys; d=json.load(open(sys.argv[1])); d.pop('results', None); json.dump(d, open(sys.argv[2], 'w'), indent=1, ensure_ascii=False)" \
+  "$DATA/eval-heldout.json" models/eval-heldout.json
