@@ -7,6 +7,10 @@
 #
 #   bench/make_models.sh OUT_DIR [shape ...]     shapes: qwen2.5-0.5b qwen3-0.6b qwen2.5-1.5b qwen3-1.7b qwen2.5-7b
 #   (default: qwen2.5-0.5b qwen3-0.6b; needs build/qwenlayer and `npm ci` in tests/oracle)
+#   TYPES="q4_0 q8_0" bench/make_models.sh OUT qwen2.5-7b    only these types (default: all four)
+#   DROP_HF=1 ...                                            delete the HF folder after converting
+# Disk: the 7B shape's HF folder and f16 file are 15 GB each; with TYPES="q4_0 q8_0" DROP_HF=1
+# it needs 28 GB while converting and keeps 12.5 GB.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUT=${1:?usage: make_models.sh OUT_DIR [shape ...]}
@@ -33,9 +37,10 @@ for shape in "${SHAPES[@]}"; do
       --n-layer "$3" --n-head "$4" --n-head-kv "$5" --head-dim "$6" --n-ff "$7" --vocab-size "$8" \
       --dtype bf16 --std 0.02 --tokenizer-dir "$TOK" ${9:+$9}
   fi
-  for type in f16 q8_0 q4_0 q4_k_m; do
+  for type in ${TYPES:-f16 q8_0 q4_0 q4_k_m}; do
     out="$OUT/$shape-$type.gguf"
     [ -f "$out" ] || "$ROOT/build/qwenlayer" convert "$hf" -o "$out" --type "$type" >/dev/null 2>>"$OUT/convert.log"
     echo "$out"
   done
+  if [ -n "${DROP_HF:-}" ]; then rm -rf "$hf"; fi
 done

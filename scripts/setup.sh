@@ -38,6 +38,15 @@ echo "setup: building into build/" >&2
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 ninja -C build qwenlayer
 
+# The web app that `serve` shows at / (web/: TypeScript, Preact, Vite), from its lockfile.
+if [ ! -f web/node_modules/.package-lock.json ] ||
+   [ web/package-lock.json -nt web/node_modules/.package-lock.json ]; then
+  echo "setup: installing the web app's packages (web/package-lock.json)" >&2
+  npm --prefix web ci --no-audit --no-fund --loglevel=error
+fi
+echo "setup: building the web app into web/dist" >&2
+npm --prefix web run build --silent >/dev/null
+
 MODEL=data/models/demo-qwen3-q8_0.gguf
 if [ ! -f "$MODEL" ]; then
   echo "setup: making the demo model $MODEL" >&2

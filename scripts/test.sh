@@ -4,7 +4,7 @@
 # AddressSanitizer/UBSan and runs their tests, then fuzzes every parser for 20 s each.
 #
 #   scripts/test.sh                 everything
-#   QWL_TEST_LABEL=engine scripts/test.sh   one ctest label (base, ops, format, tokenizer, model, runtime, chat, store, server, cli)
+#   QWL_TEST_LABEL=engine scripts/test.sh   one ctest label (base, ops, format, tokenizer, model, runtime, chat, store, services, agent, server, cli, web)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export QWL_SKIP_APT=${QWL_SKIP_APT:-}
@@ -18,6 +18,23 @@ if [ -f tests/api/package-lock.json ]; then
   (cd tests/api && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
+# The web app's browser tests: Debian's Chromium, driven by playwright-core and checked with
+# axe-core (tests/web, pinned by its lockfile), and a CJK font so that the Chinese screens
+# render in the screenshots.
+if [ -z "${QWL_SKIP_APT:-}" ]; then
+  missing=()
+  for p in chromium fonts-wqy-zenhei; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "test: installing ${missing[*]}" >&2
+    SUDO=""; if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+fi
+(cd tests/web && npm ci --no-audit --no-fund --loglevel=error)
+
 # The official MCP SDK (client and server) for the MCP tests, pinned by the root lockfile.
 npm ci --no-audit --no-fund --loglevel=error
 
@@ -29,7 +46,7 @@ if [ -n "${QWL_TEST_LABEL:-}" ]; then LABEL_ARGS=(-L "$QWL_TEST_LABEL"); fi
 if [ -z "${QWL_TEST_LABEL:-}" ]; then
   # Parsers of untrusted files under AddressSanitizer + UBSan.
   cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DQWL_SANITIZE=ON \
-    -DQWL_PARSERS_ONLY=ON -DQWL_BUILD_BENCH=OFF >/dev/null
+    -DQWL_PARSERS_ONLY=ON -DQWL_SIMD_KERNELS=OFF -DQWL_BUILD_BENCH=OFF >/dev/null
   ninja -C build-asan
   (cd build-asan && ctest --output-on-failure -j2 -L "format|tokenizer|chat")
 fi

@@ -33,6 +33,7 @@
 #include "server/app_ecosystem.h"
 #include "server/http_server.h"
 #include "server/openai_service.h"
+#include "server/static_files.h"
 #include "services/identity.h"
 #include "services/seed.h"
 #include "store/db.h"
@@ -58,6 +59,8 @@ struct ServeArgs {
   std::string api_key;
   std::string keys_file;
   int max_concurrent_per_key = 0;
+  std::string web_root;  // --web-root; empty = <resources>/web/dist
+  bool no_web = false;
   bool isolate_prefix_cache = false;
   std::string db = kDefaultDbUrl;
   bool secure_cookies = false;
@@ -174,6 +177,16 @@ Status run(const ServeArgs& a) {
   QWL_RETURN_IF_ERROR(app::add_tool_routes(app_api, agent_stack->registry, *agent_stack->actions));
   QWL_RETURN_IF_ERROR(app_api.register_routes(server));
   QWL_RETURN_IF_ERROR(mcp_endpoint.add_routes(server));
+  // The web app at '/' (web/, built by scripts/setup.sh): only GET and HEAD that no API route
+  // takes reach it.
+  if (!a.no_web) {
+    const std::string web_root =
+        !a.web_root.empty()
+            ? a.web_root
+            : (std::filesystem::path(resource_dir(a.engine.resources)) / "web" / "dist").string();
+    QWL_RETURN_IF_ERROR(
+        http::StaticFiles(http::StaticFilesOptions{.root = web_root}).add_routes(server));
+  }
   QWL_RETURN_IF_ERROR(server.start());
   if (a.port == 0 && agent_stack->local_backend != nullptr) {
     agent_stack->local_backend->set_base_url(
@@ -236,7 +249,7 @@ void add_serve(CLI::App& app, int& exit_code) {
       "/health) for one model, with continuous batching and a prefix cache, and the app API\n"
       "(/api/v1/...) over the ecosystem database (--db), with the assistant (sessions, messages\n"
       "as server-sent events, pending actions the user confirms; its model is this server's\n"
-      "own /v1 unless --backend names another).\n"
+      "own /v1 unless --backend names another), and the web app at / (web/).\n"
       "Binds 127.0.0.1 unless --host says otherwise. Stop with Ctrl-C or SIGTERM.\n"
       "Example: qwenlayer serve -m qwen.gguf --port 8080\n"
       "         curl http://127.0.0.1:8080/v1/chat/completions -H 'Content-Type: "
@@ -288,6 +301,11 @@ void add_serve(CLI::App& app, int& exit_code) {
   cmd->add_flag("--no-seed", args->no_seed,
                 "Leave an empty database empty (by default a database without ecosystem data "
                 "gets the demo city of `qwenlayer seed --scale demo`)");
+  cmd->add_option("--web-root", args->web_root,
+                  "Folder of the web app served at / (default: <resources>/web/dist, which "
+                  "scripts/setup.sh builds)")
+      ->envname("QWL_WEB_ROOT");
+  cmd->add_flag("--no-web", args->no_web, "Serve the APIs only, no web app at /");
   cmd->add_flag("--secure-cookies", args->secure_cookies,
                 "Mark the web session cookie Secure (clients reach the server over HTTPS)");
   cmd->add_flag("--isolate-prefix-cache", args->isolate_prefix_cache,

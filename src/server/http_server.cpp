@@ -146,6 +146,7 @@ struct detail::ServerImpl {
 
   ServerOptions options;
   Router router;
+  Handler fallback;                 // GET and HEAD that match no route (Server::set_fallback)
   size_t max_route_body_bytes = 0;  // the largest body any route accepts
 
   asio::io_context ioc;
@@ -457,6 +458,11 @@ asio::awaitable<bool> Connection::serve_one(bool first, bool last) {
   if (lookup.outcome == Router::Outcome::kBadPath || !query) {
     co_await fail(400, "the request target has an invalid percent-encoding");
     co_return false;
+  }
+  if (lookup.outcome == Router::Outcome::kNotFound && server_.fallback &&
+      (method == Method::kGet || method == Method::kHead)) {
+    lookup.outcome = Router::Outcome::kFound;
+    lookup.match.handler = &server_.fallback;
   }
   if (lookup.outcome != Router::Outcome::kFound) {
     Response r;
@@ -874,6 +880,12 @@ Status Server::add_route(Method method, std::string_view pattern, Handler handle
   }
   QWL_RETURN_IF_ERROR(impl_->router.add(method, pattern, std::move(handler), options));
   impl_->max_route_body_bytes = std::max(impl_->max_route_body_bytes, options.max_body_bytes);
+  return Status::Ok();
+}
+
+Status Server::set_fallback(Handler handler) {
+  if (impl_->started) return InvalidArgumentError("http: fallback set after start()");
+  impl_->fallback = std::move(handler);
   return Status::Ok();
 }
 

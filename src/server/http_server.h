@@ -93,6 +93,11 @@ class Server {
   // duplicate pattern. Must be called before start().
   Status add_route(Method method, std::string_view pattern, Handler handler,
                    RouteOptions options = {});
+  // The handler for a GET or HEAD request whose path no route matches under any method (a path
+  // that a route takes under another method still gets 405). For a catch-all below every route,
+  // such as the web app's files. Replaces an earlier one; empty = 404. Errors: InvalidArgument
+  // after start().
+  Status set_fallback(Handler handler);
 
   // Binds, listens and starts the threads. Errors: InvalidArgument for bad options,
   // IoError when the address cannot be resolved or bound ("127.0.0.1:8080: Address already in

@@ -332,11 +332,7 @@ Status StaticFiles::add_routes(Server& server) const {
         "web app: {} has no {}: / answers 503 until the app is built ({}, or scripts/setup.sh)",
         options_.root, kIndexFile, kBuildCommand);
   }
-  for (const Method method : {Method::kGet, Method::kHead}) {
-    QWL_RETURN_IF_ERROR(server.add_route(
-        method, "/{path...}", [files = *this](Request& request) { return files.handle(request); }));
-  }
-  return Status::Ok();
+  return server.set_fallback([files = *this](Request& request) { return files.handle(request); });
 }
 
 }  // namespace qwl::http

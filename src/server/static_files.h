@@ -66,10 +66,10 @@ class StaticFiles {
   // True when the root holds index.html now.
   bool built() const;
 
-  // Registers GET and HEAD "/{path...}" on `server`: the least specific pattern there is, so
-  // every other route wins over it (http_router.h). The routes hold a copy of this object.
-  // Logs where the files come from, or that they are missing and how to build them.
-  // Errors: InvalidArgument when `server` already has such a route.
+  // Installs handle() as `server`'s fallback (Server::set_fallback): it answers only the GET and
+  // HEAD requests no route takes, so every route wins over it and 405s stay 405s. The fallback
+  // holds a copy of this object. Logs where the files come from, or that they are missing and
+  // how to build them. Errors: InvalidArgument after the server started.
   Status add_routes(Server& server) const;
 
   const StaticFilesOptions& options() const { return options_; }

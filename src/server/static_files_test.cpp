@@ -464,8 +464,7 @@ class StaticFilesServerTest : public StaticFilesTest {
                     .ok());
     const StaticFiles files(StaticFilesOptions{.root = root});
     ASSERT_TRUE(files.add_routes(*server_).ok());
-    // The routes hold their own copy: `files` may go now.
-    EXPECT_FALSE(files.add_routes(*server_).ok()) << "a second catch-all is a duplicate route";
+    // The fallback holds its own copy: `files` may go now.
     ASSERT_TRUE(server_->start().ok());
   }
   void TearDown() override {
@@ -516,10 +515,17 @@ TEST_F(StaticFilesServerTest, ApiRoutesWinAndTheRestIsTheApp) {
     EXPECT_EQ(r->header("content-type"), "application/json") << target;
     EXPECT_EQ(r->body.find("INDEX"), std::string::npos) << target;
   }
-  // Methods the files do not take still get the router's answer.
+  // The router's 405 for a path an API route takes under another method is kept.
+  for (const char* method : {"GET", "HEAD"}) {
+    auto wrong = exchange(server_->port(), request(method, "/v1/chat/completions"));
+    ASSERT_TRUE(wrong) << method;
+    EXPECT_EQ(wrong->status, 405) << method;
+    EXPECT_EQ(wrong->header("allow"), "POST") << method;
+  }
+  // Other methods on a page path are the router's 404.
   auto post = exchange(server_->port(), request("POST", "/orders/12", "Content-Length: 0\r\n"));
   ASSERT_TRUE(post);
-  EXPECT_EQ(post->status, 405);
+  EXPECT_EQ(post->status, 404);
 }
 
 TEST_F(StaticFilesServerTest, EncodedTraversalOverTheWireIsRefused) {
