@@ -36,6 +36,11 @@ constexpr int64_t kDefaultGeocodeLimit = 5;
 constexpr size_t kMaxPlaceTextBytes = 200;
 constexpr size_t kMaxCuisineBytes = 64;
 constexpr size_t kMaxRouteBodyBytes = 4 * 1024;
+// The road map: a box at most this many degrees on a side (about 22 km north to south), and at
+// most this many segments (about 40 bytes each in the JSON).
+constexpr double kMaxRoadBoxDeg = 0.2;
+constexpr int64_t kDefaultRoadSegments = 4000;
+constexpr int64_t kMaxRoadSegments = 20000;
 
 constexpr std::array<std::string_view, 7> kWeekdays = {
     "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"};
@@ -442,6 +447,55 @@ class MapRoutes {
   }
 
   // GET /api/v1/merchants/{id}/delivery-eta?address_id= (or ?lat=&lon=)
+  // The roads of a box, to draw the city under a route or places: segments as
+  // [lat_a, lon_a, lat_b, lon_b, class] with the class an index into "classes".
+  Result<http::Response> roads(http::Request& req, const Caller& /*roads are public*/) const {
+    QWL_RETURN_IF_ERROR(check_query(req, {"bbox", "limit"}));
+    const std::optional<std::string_view> text = req.query_param("bbox");
+    if (!text) return bad_param("bbox", "is required: south,west,north,east in degrees");
+    std::array<double, 4> v{};
+    std::string_view rest = *text;
+    for (size_t i = 0; i < v.size(); ++i) {
+      const size_t comma = rest.find(',');
+      const std::string_view part = rest.substr(0, comma);
+      const auto [end, ec] = std::from_chars(part.data(), part.data() + part.size(), v[i]);
+      if (part.empty() || ec != std::errc() || end != part.data() + part.size() ||
+          !std::isfinite(v[i]) || (comma == std::string_view::npos) != (i + 1 == v.size())) {
+        return bad_param("bbox", "'{}' is not south,west,north,east (four numbers)", shown(*text));
+      }
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    }
+    const auto [south, west, north, east] = v;
+    if (south < -90 || north > 90 || south > north)
+      return bad_param("bbox", "latitudes must satisfy -90 <= south <= north <= 90");
+    if (west < -180 || east > 180 || west > east)
+      return bad_param("bbox", "longitudes must satisfy -180 <= west <= east <= 180");
+    if (north - south > kMaxRoadBoxDeg || east - west > kMaxRoadBoxDeg)
+      return bad_param("bbox", "is larger than {} degrees on a side", kMaxRoadBoxDeg);
+    QWL_ASSIGN_OR_RETURN(int64_t limit,
+                         query_int(req, "limit", kDefaultRoadSegments, 1, kMaxRoadSegments));
+    const services::RoadSegments found =
+        maps_.graph()->segments_in(south, west, north, east, static_cast<size_t>(limit));
+    // Six decimals: about 0.1 m, finer than the map is drawn.
+    const auto deg = [](double x) { return std::round(x * 1e6) / 1e6; };
+    json segments = json::array();
+    for (const services::RoadSegment& r : found.segments) {
+      segments.push_back(json::array({deg(r.a.lat), deg(r.a.lon), deg(r.b.lat), deg(r.b.lon),
+                                      static_cast<int>(r.road_class)}));
+    }
+    json classes = json::array();
+    for (services::RoadClass c : {services::RoadClass::kMotorway, services::RoadClass::kPrimary,
+                                  services::RoadClass::kSecondary,
+                                  services::RoadClass::kResidential, services::RoadClass::kPath}) {
+      classes.push_back(services::road_class_name(c));
+    }
+    return json_response(json{{"object", "road_map"},
+                              {"bbox", json::array({south, west, north, east})},
+                              {"classes", std::move(classes)},
+                              {"segments", std::move(segments)},
+                              {"truncated", found.truncated}});
+  }
+
   Result<http::Response> delivery_eta(http::Request& req, const Caller& caller) const {
     QWL_RETURN_IF_ERROR(check_query(req, {"address_id", "lat", "lon"}));
     QWL_ASSIGN_OR_RETURN(int64_t merchant_id, path_id(req, "id"));
@@ -556,6 +610,7 @@ Status add_map_routes(AppApi& api, Db& db, const Clock& clock, const services::M
       {Method::kGet, "/api/v1/places/{id}", &MapRoutes::place},
       {Method::kGet, "/api/v1/geocode", &MapRoutes::geocode},
       {Method::kGet, "/api/v1/routes", &MapRoutes::route_get},
+      {Method::kGet, "/api/v1/maps/roads", &MapRoutes::roads},
       {Method::kPost, "/api/v1/routes", &MapRoutes::route_post},
       {Method::kGet, "/api/v1/merchants/{id}/delivery-eta", &MapRoutes::delivery_eta},
   };

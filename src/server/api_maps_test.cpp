@@ -16,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -217,12 +218,81 @@ class ApiMapsTest : public ::testing::TestWithParam<DbKind> {
 TEST_P(ApiMapsTest, EveryRouteNeedsAKey) {
   for (const std::string target :
        {"/api/v1/places/nearby?lat=30.25&lon=120.16", "/api/v1/places/1", "/api/v1/geocode?q=home",
-        "/api/v1/routes?from=home&to=place:1", "/api/v1/merchants/1/delivery-eta?address_id=1"}) {
+        "/api/v1/routes?from=home&to=place:1", "/api/v1/merchants/1/delivery-eta?address_id=1",
+        "/api/v1/maps/roads?bbox=30.2,120.1,30.3,120.2"}) {
     Reply none = as("").get(target);
     EXPECT_EQ(none.status, 401) << target << ": " << none.body;
     EXPECT_EQ(none.error_field("code"), "unauthenticated");
   }
   EXPECT_EQ(as("").post("/api/v1/routes", json{{"from", "home"}, {"to", "place:1"}}).status, 401);
+}
+
+// ---- the road map --------------------------------------------------------------------------
+
+// The roads around Luna Café: the segments the route from home uses are among them, each with
+// a known class; a small limit keeps the larger roads and says it truncated.
+TEST_P(ApiMapsTest, RoadMapAroundAPlaceHoldsTheRoutesRoads) {
+  const services::LatLon luna = place_at(1);
+  const double d = 0.02;
+  const std::string bbox =
+      fmt::format("{},{},{},{}", luna.lat - d, luna.lon - d, luna.lat + d, luna.lon + d);
+  json j = ok_json(alice().get("/api/v1/maps/roads?bbox=" + bbox));
+  EXPECT_EQ(j["object"], "road_map");
+  EXPECT_EQ(j["classes"], json::array({"motorway", "primary", "secondary", "residential", "path"}));
+  EXPECT_FALSE(j["truncated"].get<bool>());
+  ASSERT_GT(j["segments"].size(), 50u) << "the demo city has streets around its cafés";
+  int last_class = 0;
+  for (const json& s : j["segments"]) {
+    ASSERT_EQ(s.size(), 5u);
+    const bool a_in = s[0].get<double>() >= luna.lat - d && s[0].get<double>() <= luna.lat + d &&
+                      s[1].get<double>() >= luna.lon - d && s[1].get<double>() <= luna.lon + d;
+    const bool b_in = s[2].get<double>() >= luna.lat - d && s[2].get<double>() <= luna.lat + d &&
+                      s[3].get<double>() >= luna.lon - d && s[3].get<double>() <= luna.lon + d;
+    EXPECT_TRUE(a_in || b_in) << s.dump();
+    EXPECT_GE(s[4].get<int>(), last_class) << "larger roads first";
+    last_class = s[4].get<int>();
+  }
+  // Every node of a cycling route near the café lies on some segment's end.
+  json route = ok_json(alice().get("/api/v1/routes?from=home&to=place:1&mode=cycling"));
+  std::set<std::pair<double, double>> ends;
+  for (const json& s : j["segments"]) {
+    ends.insert({s[0].get<double>(), s[1].get<double>()});
+    ends.insert({s[2].get<double>(), s[3].get<double>()});
+  }
+  const auto points = services::decode_polyline(route["polyline"].get<std::string>());
+  ASSERT_TRUE(points.ok());
+  int on_map = 0;
+  for (const services::LatLon& p : *points) {
+    for (const auto& [lat, lon] : ends) {
+      if (std::abs(lat - p.lat) < 2e-5 && std::abs(lon - p.lon) < 2e-5) {
+        ++on_map;
+        break;
+      }
+    }
+  }
+  EXPECT_GE(on_map, static_cast<int>(points->size()) - 2) << "all but the two access points";
+
+  json few = ok_json(alice().get("/api/v1/maps/roads?limit=5&bbox=" + bbox));
+  EXPECT_TRUE(few["truncated"].get<bool>());
+  ASSERT_EQ(few["segments"].size(), 5u);
+  for (size_t i = 0; i < 5; ++i) EXPECT_EQ(few["segments"][i][4], j["segments"][i][4]);
+}
+
+TEST_P(ApiMapsTest, RoadMapRefusesBadBoxes) {
+  const Client c = alice();
+  expect_bad(c.get("/api/v1/maps/roads"), "bbox", "no box");
+  expect_bad(c.get("/api/v1/maps/roads?bbox=30.2,120.1,30.3"), "bbox", "three numbers");
+  expect_bad(c.get("/api/v1/maps/roads?bbox=30.2,120.1,30.3,120.2,1"), "bbox", "five numbers");
+  expect_bad(c.get("/api/v1/maps/roads?bbox=30.2,abc,30.3,120.2"), "bbox", "not a number");
+  expect_bad(c.get("/api/v1/maps/roads?bbox=30.3,120.1,30.2,120.2"), "bbox", "south above north");
+  expect_bad(c.get("/api/v1/maps/roads?bbox=30.2,120.2,30.3,120.1"), "bbox", "west east of east");
+  expect_bad(c.get("/api/v1/maps/roads?bbox=-91,120.1,30.3,120.2"), "bbox", "latitude range");
+  expect_bad(c.get("/api/v1/maps/roads?bbox=30,120,31,121"), "bbox", "a box too large");
+  expect_bad(c.get("/api/v1/maps/roads?bbox=30.2,120.1,30.3,120.2&limit=0"), "limit", "limit 0");
+  expect_bad(c.get("/api/v1/maps/roads?bbox=30.2,120.1,30.3,120.2&zoom=3"), "zoom",
+             "unknown parameter");
+  json empty = ok_json(c.get("/api/v1/maps/roads?bbox=0,0,0.1,0.1"));
+  EXPECT_TRUE(empty["segments"].empty());
 }
 
 // ---- places --------------------------------------------------------------------------------

@@ -590,6 +590,36 @@ std::optional<uint32_t> RoadGraph::index_of(int64_t node_id) const {
   return it->second;
 }
 
+RoadSegments RoadGraph::segments_in(double south, double west, double north, double east,
+                                    size_t max_segments) const {
+  const auto inside = [&](LatLon p) {
+    return p.lat >= south && p.lat <= north && p.lon >= west && p.lon <= east;
+  };
+  // An edge has an arc from each end that some mode may leave by (a oneway motorway only from
+  // its start), so it is found from the arcs of its inside ends, and taken once.
+  std::vector<bool> taken(edges_.size(), false);
+  RoadSegments out;
+  for (uint32_t v = 0; v < node_at_.size(); ++v) {
+    if (!inside(node_at_[v])) continue;
+    for (uint32_t k = arc_begin_[v]; k < arc_begin_[v + 1]; ++k) {
+      const Arc& arc = arcs_[k];
+      if (taken[arc.edge]) continue;
+      taken[arc.edge] = true;
+      out.segments.push_back(RoadSegment{.a = node_at_[v],
+                                         .b = node_at_[arc.head],
+                                         .road_class = RoadClass(edges_[arc.edge].road_class)});
+    }
+  }
+  std::stable_sort(
+      out.segments.begin(), out.segments.end(),
+      [](const RoadSegment& x, const RoadSegment& y) { return x.road_class < y.road_class; });
+  if (out.segments.size() > max_segments) {
+    out.segments.resize(max_segments);
+    out.truncated = true;
+  }
+  return out;
+}
+
 std::optional<LatLon> RoadGraph::node_location(int64_t node_id) const {
   auto i = index_of(node_id);
   if (!i) return std::nullopt;

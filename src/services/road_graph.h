@@ -148,6 +148,19 @@ struct Route {
   std::vector<RouteStep> steps;
 };
 
+// One road as a straight segment between its two nodes, for drawing the map.
+struct RoadSegment {
+  LatLon a;
+  LatLon b;
+  RoadClass road_class = RoadClass::kResidential;
+};
+
+// The roads of an area (RoadGraph::segments_in).
+struct RoadSegments {
+  std::vector<RoadSegment> segments;  // larger roads first (motorway ... path)
+  bool truncated = false;             // more roads touch the area than were asked for
+};
+
 struct RoadGraphOptions {
   int landmarks = 8;  // per mode; 0: the geometric bound only
   int threads = 3;    // computing the landmark times (one mode per thread at most)
@@ -204,6 +217,13 @@ class RoadGraph {
   // The snapped point of `node_id` seen from `p` (a place that records its road node);
   // nullopt for an unknown node or one `mode` cannot use.
   std::optional<SnappedPoint> node_as_snap(int64_t node_id, LatLon p, TravelMode mode) const;
+
+  // The roads with at least one end inside the box [south, north] x [west, east] (degrees;
+  // south <= north, west <= east; a oneway motorway counts by its start), each once, larger roads
+  // first and at most `max_segments` of them (the smaller roads are the ones left out). A scan of
+  // every node: about a millisecond per 100,000 nodes.
+  RoadSegments segments_in(double south, double west, double north, double east,
+                           size_t max_segments) const;
 
   RoadGraph(const RoadGraph&) = delete;
   RoadGraph& operator=(const RoadGraph&) = delete;

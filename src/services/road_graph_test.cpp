@@ -9,6 +9,7 @@
 #include <queue>
 #include <random>
 #include <set>
+#include <tuple>
 
 #include "services/services_testing.h"
 
@@ -177,6 +178,49 @@ TEST(RoadGraphTest, AStarAgreesWithDijkstraOnRandomNetworks) {
       EXPECT_GT(found, 50) << travel_mode_name(mode);
     }
   }
+}
+
+// The roads of a box against the edge list: every edge with an end inside (a oneway motorway by
+// its start, the only end it can be left by), once; truncation keeps the larger roads.
+TEST(RoadGraphTest, SegmentsInABoxAreTheRoadsTouchingIt) {
+  Network net = random_network(5, 30);
+  auto graph = RoadGraph::build(net.nodes, net.edges, {.landmarks = 0});
+  ASSERT_TRUE(graph.ok()) << graph.status().to_string();
+  const double south = 30.21, west = 120.11, north = 30.23, east = 120.14;
+  std::map<int64_t, LatLon> at;
+  for (const RoadNodeInput& n : net.nodes) at[n.id] = n.at;
+  const auto inside = [&](LatLon p) {
+    return p.lat >= south && p.lat <= north && p.lon >= west && p.lon <= east;
+  };
+  using Key = std::tuple<double, double, double, double, int>;
+  const auto key = [](LatLon a, LatLon b, RoadClass c) {
+    if (std::pair(b.lat, b.lon) < std::pair(a.lat, a.lon)) std::swap(a, b);
+    return Key{a.lat, a.lon, b.lat, b.lon, static_cast<int>(c)};
+  };
+  std::multiset<Key> want;
+  for (const RoadEdgeInput& e : net.edges) {
+    const bool from_in = inside(at[e.from_node]), to_in = inside(at[e.to_node]);
+    const bool found =
+        e.road_class == RoadClass::kMotorway && e.oneway ? from_in : (from_in || to_in);
+    if (found) want.insert(key(at[e.from_node], at[e.to_node], e.road_class));
+  }
+  ASSERT_GT(want.size(), 40u);
+  ASSERT_LT(want.size(), net.edges.size() / 2) << "the box should hold part of the network";
+
+  const RoadSegments all = (*graph)->segments_in(south, west, north, east, 100'000);
+  EXPECT_FALSE(all.truncated);
+  std::multiset<Key> got;
+  for (const RoadSegment& s : all.segments) got.insert(key(s.a, s.b, s.road_class));
+  EXPECT_EQ(got, want);
+  for (size_t i = 1; i < all.segments.size(); ++i)
+    EXPECT_LE(all.segments[i - 1].road_class, all.segments[i].road_class) << "larger roads first";
+
+  const RoadSegments some = (*graph)->segments_in(south, west, north, east, 10);
+  EXPECT_TRUE(some.truncated);
+  ASSERT_EQ(some.segments.size(), 10u);
+  for (size_t i = 0; i < 10; ++i)
+    EXPECT_EQ(some.segments[i].road_class, all.segments[i].road_class);
+  EXPECT_TRUE((*graph)->segments_in(0, 0, 1, 1, 100).segments.empty()) << "a box with no roads";
 }
 
 TEST(RoadGraphTest, RefusesBadInput) {

@@ -320,7 +320,12 @@ describe('customer and merchant', { concurrency: false }, () => {
       const map = alice.locator('svg.route-map');
       await map.waitFor({ timeout: 20_000 });
       await alice.getByText('It is a short ride by bike.').waitFor();
-      assert.ok(await map.locator('path, polyline').count() > 0, 'the route is drawn');
+      assert.ok(await map.locator('[data-testid="route-path"]').count() === 1, 'the route is drawn');
+      // The city's roads around it, from GET /api/v1/maps/roads, beneath the route.
+      await map.locator('path.map-road-residential').waitFor({ timeout: 10_000 });
+      const roads = await map.locator('path.map-road').evaluateAll(
+        (paths) => paths.reduce((n, p) => n + (p.getAttribute('d').match(/M/g) ?? []).length, 0));
+      assert.ok(roads > 50, `${roads} road segments drawn`);
       await w.screenshot(alice, 'route');
       await assertAccessible(alice, 'chat with a route');
     });

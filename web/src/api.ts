@@ -9,8 +9,8 @@
 import { readSse } from './sse';
 import { createStore } from './store';
 import type {
-  Action, HotelBooking, List, MenuItem, Order, Product, Ride, Session, SessionDetail, Store,
-  TableBooking, TurnEvent, User, Wallet, WalletEntry,
+  Action, HotelBooking, List, MenuItem, Order, Product, Ride, RoadMap, Session, SessionDetail,
+  Store, TableBooking, TurnEvent, User, Wallet, WalletEntry,
 } from './types';
 
 export type ErrorKind =
@@ -287,6 +287,11 @@ export class Api {
       };
     }
     return { ok: true, value: done, status: response.status };
+  }
+
+  // The roads of a box [south, west, north, east] (degrees), for the map under a route.
+  roadMap(bbox: readonly [number, number, number, number], limit?: number) {
+    return this.get<RoadMap>('/api/v1/maps/roads', { bbox: bbox.map((v) => v.toFixed(6)).join(','), limit });
   }
 
   // ---- orders, wallet, bookings --------------------------------------------------------------

@@ -282,3 +282,12 @@ export interface Product extends Named {
   sales?: number;
   variants: ProductVariant[];
 }
+
+// GET /api/v1/maps/roads: segments [lat_a, lon_a, lat_b, lon_b, class index], larger roads first.
+export interface RoadMap {
+  object: 'road_map';
+  bbox: [number, number, number, number];
+  classes: string[];
+  segments: [number, number, number, number, number][];
+  truncated: boolean;
+}

@@ -11,6 +11,7 @@ import cardsJson from '../test/cards.json';
 import type { Action, Card } from '../types';
 import { ActionCard } from './action_card';
 import { CardView } from './cards';
+import { forgetRoads } from './route_map';
 
 const cards = cardsJson as unknown as Card[];
 const sample = (type: string, pred: (d: Record<string, unknown>) => boolean = () => true) => {
@@ -21,6 +22,24 @@ const sample = (type: string, pred: (d: Record<string, unknown>) => boolean = ()
 
 let root: HTMLElement;
 let errors: unknown[][];
+let roadRequests: string[];
+
+// The roads the stubbed server returns: two primary and one residential segment along the
+// sample route's first points, and a path.
+const routeSample = cards.find((x) => x.type === 'route')!.data as { polyline: string };
+const rp = decodePolyline(routeSample.polyline);
+const roadMap = {
+  object: 'road_map',
+  bbox: [0, 0, 0, 0],
+  classes: ['motorway', 'primary', 'secondary', 'residential', 'path'],
+  segments: [
+    [rp[0].lat, rp[0].lon, rp[1].lat, rp[1].lon, 1],
+    [rp[1].lat, rp[1].lon, rp[2].lat, rp[2].lon, 1],
+    [rp[2].lat, rp[2].lon, rp[3].lat, rp[3].lon, 3],
+    [rp[0].lat, rp[0].lon, rp[2].lat, rp[2].lon, 4],
+  ],
+  truncated: false,
+};
 
 beforeEach(() => {
   setLang('en');
@@ -28,6 +47,17 @@ beforeEach(() => {
   document.body.appendChild(root);
   errors = [];
   vi.spyOn(console, 'error').mockImplementation((...args) => void errors.push(args));
+  // Route cards ask for the roads around them; tests that talk to the server stub fetch again.
+  roadRequests = [];
+  forgetRoads();
+  vi.stubGlobal('fetch', async (url: string) => {
+    if (url.startsWith('/api/v1/maps/roads')) {
+      roadRequests.push(url);
+      return new Response(JSON.stringify(roadMap), { status: 200, headers: { 'Content-Type': 'application/json' } });
+    }
+    return new Response(JSON.stringify({ error: { message: 'not here', type: 'not_found_error', code: 'not_found' } }),
+      { status: 404, headers: { 'Content-Type': 'application/json' } });
+  });
 });
 
 afterEach(() => {
@@ -127,6 +157,38 @@ describe('CardView renders every card type of the sample', () => {
     }
     expect(root.querySelectorAll('.route-steps li').length).toBe(d.steps.length);
     expect(text()).toContain('km');
+  });
+
+  it('route: the city\'s roads around it drawn beneath, by class, once they arrive', async () => {
+    const c = sample('route');
+    show(c);
+    expect(root.querySelector('.map-grid')).not.toBeNull();  // a grid until the roads come
+    await until(() => root.querySelector('.map-road') !== null);
+    expect(roadRequests.length).toBe(1);
+    const bbox = new URL(roadRequests[0], 'http://x').searchParams.get('bbox')!.split(',').map(Number);
+    expect(bbox).toHaveLength(4);
+    const [south, west, north, east] = bbox;
+    for (const p of rp) {
+      expect(p.lat).toBeGreaterThan(south);
+      expect(p.lat).toBeLessThan(north);
+      expect(p.lon).toBeGreaterThan(west);
+      expect(p.lon).toBeLessThan(east);
+    }
+    expect(north - south).toBeLessThanOrEqual(0.2);
+    const primary = root.querySelector('.map-road-primary')?.getAttribute('d') ?? '';
+    expect((primary.match(/M/g) ?? []).length).toBe(2);
+    expect(root.querySelectorAll('.map-road-residential').length).toBe(1);
+    expect(root.querySelectorAll('.map-road-path').length).toBe(1);
+    expect(root.querySelector('.map-road-motorway')).toBeNull();
+    expect(root.querySelector('.map-grid')).toBeNull();
+    // Roads are drawn before (beneath) the route.
+    const order = [...root.querySelectorAll('svg.route-map path')].map((p) => p.getAttribute('class'));
+    expect(order.indexOf('map-route')).toBeGreaterThan(order.indexOf('map-road map-road-primary'));
+    // The same route again: the box is asked for once.
+    act(() => render(null, root));
+    show(c);
+    await until(() => root.querySelector('.map-road') !== null);
+    expect(roadRequests.length).toBe(1);
   });
 
   it('order summary (checkout preview): lines, coupons, total', () => {

@@ -12,7 +12,7 @@ import { pick, t, tMaybe } from '../i18n';
 import { live } from '../live';
 import type { Card, LatLon } from '../types';
 import { Link, StatusBadge } from './common';
-import { RouteMap, mapLabel } from './route_map';
+import { RouteMap, mapLabel, routePoints, useRoads } from './route_map';
 
 type Rec = Record<string, unknown>;
 
@@ -243,6 +243,9 @@ export function RouteCard(props: { data: Rec }) {
     from, to, distance: distance(num(d.distance_m)), duration: duration(num(d.duration_s) ?? 0),
   });
   const turns = steps.map((s) => latLon(s.start)).filter((p): p is LatLon => !!p);
+  const roads = useRoads(routePoints({
+    polyline: str(d.polyline), points: turns, from: latLon(d.from) ?? undefined, to: latLon(d.to) ?? undefined,
+  }));
   return (
     <CardFrame kind="route" title={`${t('card.route')} · ${tMaybe('mode', str(d.mode))}`}>
       <p>{summary}</p>
@@ -253,6 +256,7 @@ export function RouteCard(props: { data: Rec }) {
         from={latLon(d.from) ?? undefined}
         to={latLon(d.to) ?? undefined}
         turns={turns}
+        roads={roads}
         label={mapLabel(from, to)}
         fromLabel={from}
         toLabel={to}

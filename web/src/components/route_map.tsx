@@ -1,13 +1,77 @@
 // A route drawn on a small map of the city, in SVG from the route's own coordinates: the
 // decoded polyline (else the steps' start points), a start and an end marker, the turns as dots,
-// a scale bar and a north arrow. `roads` (optional polylines of the road network around the
-// route) are drawn beneath in grey when the app has them. The figure carries a text label with
-// the route's summary, and the steps are listed as text beside it, so nothing depends on seeing
-// the picture.
+// a scale bar and a north arrow. `roads` (the road network around the route, GET
+// /api/v1/maps/roads, loaded by useRoads) are drawn beneath, wider and darker for larger roads;
+// until they arrive, or if they cannot be had, a plain grid stands in. The figure carries a text
+// label with the route's summary, and the steps are listed as text beside it, so nothing
+// depends on seeing the picture.
 
+import { useEffect, useState } from 'preact/hooks';
+import { api } from '../api';
 import { decodePolyline, fitProjection, niceLength } from '../geo';
 import { t } from '../i18n';
-import type { LatLon } from '../types';
+import type { LatLon, RoadMap } from '../types';
+
+// A road of the map: a straight segment and its class ("motorway" ... "path").
+export interface RoadSegment {
+  a: LatLon;
+  b: LatLon;
+  cls: string;
+}
+
+const roadClasses = ['motorway', 'primary', 'secondary', 'residential', 'path'] as const;
+
+export function roadSegments(map: RoadMap): RoadSegment[] {
+  return map.segments.map(([alat, alon, blat, blon, k]) => ({
+    a: { lat: alat, lon: alon },
+    b: { lat: blat, lon: blon },
+    cls: map.classes[k] ?? 'residential',
+  }));
+}
+
+// The box to ask roads for: the points' bounds with room around them (the map is wider or taller
+// than the route), at most 0.2 degrees on a side as the server allows.
+export function roadBox(pts: LatLon[]): [number, number, number, number] | null {
+  if (pts.length === 0) return null;
+  let s = Infinity, w = Infinity, n = -Infinity, e = -Infinity;
+  for (const p of pts) {
+    s = Math.min(s, p.lat); n = Math.max(n, p.lat);
+    w = Math.min(w, p.lon); e = Math.max(e, p.lon);
+  }
+  const pad = Math.max(0.004, 0.6 * Math.max(n - s, e - w));
+  const half = Math.min(0.0999, (Math.max(n - s, e - w) / 2) + pad);
+  const clat = (s + n) / 2, clon = (w + e) / 2;
+  return [Math.max(-90, clat - half), Math.max(-180, clon - half), Math.min(90, clat + half), Math.min(180, clon + half)];
+}
+
+// Loaded boxes, for the page's life: a conversation redrawn asks once per route.
+const roadCache = new Map<string, Promise<RoadSegment[] | null>>();
+
+// Forgets the loaded boxes (tests; a sign-out would not need to: roads are public).
+export function forgetRoads() {
+  roadCache.clear();
+}
+
+// The roads around `pts`, or undefined until (and unless) they arrive.
+export function useRoads(pts: LatLon[]): RoadSegment[] | undefined {
+  const box = roadBox(pts);
+  const key = box ? box.map((v) => v.toFixed(5)).join(',') : '';
+  const [roads, setRoads] = useState<RoadSegment[] | undefined>(undefined);
+  useEffect(() => {
+    if (!box) return;
+    let cached = roadCache.get(key);
+    if (!cached) {
+      cached = api.roadMap(box).then((r) => (r.ok ? roadSegments(r.value) : null));
+      roadCache.set(key, cached);
+      // A failure is not kept: the next card asks again.
+      void cached.then((v) => { if (v === null) roadCache.delete(key); });
+    }
+    let live = true;
+    void cached.then((v) => { if (live && v) setRoads(v); });
+    return () => { live = false; };
+  }, [key]);
+  return roads;
+}
 
 export interface RouteMapProps {
   polyline?: string;
@@ -15,7 +79,7 @@ export interface RouteMapProps {
   from?: LatLon;
   to?: LatLon;
   turns?: LatLon[];
-  roads?: LatLon[][];
+  roads?: RoadSegment[];
   label: string;
   fromLabel?: string;
   toLabel?: string;
@@ -66,17 +130,18 @@ export function RouteMap(props: RouteMapProps) {
     >
       <title>{props.label}</title>
       <rect x="0" y="0" width={width} height={height} class="map-bg" />
-      {grid.length > 0 && <path d={grid.join('')} class="map-grid" />}
-      {(props.roads ?? []).map((road, i) => (
-        <path
-          key={i}
-          class="map-road"
-          d={road.map((p, j) => {
-            const q = proj.project(p);
-            return `${j === 0 ? 'M' : 'L'}${fmt(q.x)} ${fmt(q.y)}`;
-          }).join(' ')}
-        />
-      ))}
+      {grid.length > 0 && !props.roads?.length && <path d={grid.join('')} class="map-grid" />}
+      {/* A nested viewport clips the roads to the map (the outer one letterboxes). */}
+      <svg x="0" y="0" width={width} height={height} overflow="hidden" aria-hidden="true">
+        {roadClasses.slice().reverse().map((cls) => {
+          const d = (props.roads ?? []).filter((r) => r.cls === cls).map((r) => {
+            const p = proj.project(r.a);
+            const q = proj.project(r.b);
+            return `M${fmt(p.x)} ${fmt(p.y)}L${fmt(q.x)} ${fmt(q.y)}`;
+          }).join('');
+          return d ? <path key={cls} class={`map-road map-road-${cls}`} d={d} /> : null;
+        })}
+      </svg>
       <path d={path} class="map-route-casing" />
       <path d={path} class="map-route" data-testid="route-path" />
       {(props.turns ?? []).slice(1).map((p, i) => {
