@@ -1,7 +1,8 @@
 #!/bin/bash
 # Installs everything qwenlayer needs on Debian bookworm (as root, or with sudo available),
-# builds it into build/, and makes the model the main job runs until the bundled default
-# model exists: a small random-weight Qwen3 model in data/models/ (our converter, our writer).
+# builds it into build/, builds the web app into web/dist (from web/package-lock.json), and
+# makes the engine tests' demo model: a small random-weight Qwen3 in data/models/ (our
+# converter, our writer). `build/qwenlayer serve` then runs the bundled models/default.gguf.
 #
 #   scripts/setup.sh            install packages + build + make the demo model
 #   QWL_SKIP_APT=1 scripts/setup.sh   skip the package step (packages already there)

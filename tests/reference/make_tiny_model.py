@@ -90,28 +90,43 @@ def make_tokenizer(n_merges):
     return tok, n + len(specials)
 
 
+class Lazy:
+    """A tensor drawn when it is written: a 7B-shaped model (30 GB as float32) never sits in
+    memory whole. Tensors are drawn in the order they were declared, which is the order they
+    are written, so the random stream (and every value) is what drawing them eagerly gives."""
+
+    def __init__(self, shape, draw):
+        self.shape, self.draw = tuple(shape), draw
+
+
+def encode(arr, dtype):
+    if dtype == "f32":
+        return arr.astype("<f4").tobytes(), "F32"
+    if dtype == "f16":
+        return arr.astype("<f2").tobytes(), "F16"
+    u = arr.astype(np.float32).view(np.uint32).astype(np.uint64)  # bf16, round to nearest even
+    u = ((u + 0x7FFF + ((u >> 16) & 1)) >> 16).astype("<u2")
+    return u.tobytes(), "BF16"
+
+
 def write_safetensors(path, tensors, dtype):
-    header, blobs, off = {}, [], 0
-    for name, arr in tensors.items():
-        if dtype == "f32":
-            raw, dt = arr.astype("<f4").tobytes(), "F32"
-        elif dtype == "f16":
-            raw, dt = arr.astype("<f2").tobytes(), "F16"
-        else:  # bf16, round to nearest even
-            u = arr.astype(np.float32).view(np.uint32).astype(np.uint64)
-            u = ((u + 0x7FFF + ((u >> 16) & 1)) >> 16).astype("<u2")
-            raw, dt = u.tobytes(), "BF16"
-        header[name] = {"dtype": dt, "shape": list(arr.shape), "data_offsets": [off, off + len(raw)]}
-        blobs.append(raw)
-        off += len(raw)
+    width = {"f32": 4, "f16": 2, "bf16": 2}[dtype]
+    name_of = {"f32": "F32", "f16": "F16", "bf16": "BF16"}[dtype]
+    header, off = {}, 0
+    for name, t in tensors.items():
+        size = int(np.prod(t.shape)) * width
+        header[name] = {"dtype": name_of, "shape": list(t.shape), "data_offsets": [off, off + size]}
+        off += size
     header["__metadata__"] = {"format": "pt"}
     h = json.dumps(header).encode()
     h += b" " * ((8 - len(h) % 8) % 8)
     with open(path, "wb") as f:
         f.write(struct.pack("<Q", len(h)))
         f.write(h)
-        for b in blobs:
-            f.write(b)
+        for name, t in tensors.items():
+            raw, _ = encode(t.draw() if isinstance(t, Lazy) else t, dtype)
+            assert len(raw) == header[name]["data_offsets"][1] - header[name]["data_offsets"][0]
+            f.write(raw)
 
 
 def main():
@@ -149,13 +164,18 @@ def main():
 
     def lin(n_out, n_in):
         if a.std:
-            return (a.std * rng.standard_normal((n_out, n_in), dtype=np.float32))
-        return rng.standard_normal((n_out, n_in), dtype=np.float32) / np.float32(np.sqrt(n_in))
+            return Lazy((n_out, n_in), lambda: a.std * rng.standard_normal((n_out, n_in), dtype=np.float32))
+        return Lazy((n_out, n_in),
+                    lambda: rng.standard_normal((n_out, n_in), dtype=np.float32) / np.float32(np.sqrt(n_in)))
 
     def norm(n):
-        return 1.0 + 0.1 * rng.standard_normal(n)
+        return Lazy((n,), lambda: 1.0 + 0.1 * rng.standard_normal(n))
 
-    T = {"model.embed_tokens.weight": np.float32(a.std or 0.2) * rng.standard_normal((n_vocab, E), dtype=np.float32)}
+    def bias(n):
+        return Lazy((n,), lambda: 0.1 * rng.standard_normal(n))
+
+    T = {"model.embed_tokens.weight": Lazy(
+        (n_vocab, E), lambda: np.float32(a.std or 0.2) * rng.standard_normal((n_vocab, E), dtype=np.float32))}
     for il in range(a.n_layer):
         p = "model.layers.%d." % il
         T[p + "input_layernorm.weight"] = norm(E)
@@ -163,9 +183,9 @@ def main():
         T[p + "self_attn.k_proj.weight"] = lin(KVH * D, E)
         T[p + "self_attn.v_proj.weight"] = lin(KVH * D, E)
         if a.arch == "qwen2":
-            T[p + "self_attn.q_proj.bias"] = 0.1 * rng.standard_normal(H * D)
-            T[p + "self_attn.k_proj.bias"] = 0.1 * rng.standard_normal(KVH * D)
-            T[p + "self_attn.v_proj.bias"] = 0.1 * rng.standard_normal(KVH * D)
+            T[p + "self_attn.q_proj.bias"] = bias(H * D)
+            T[p + "self_attn.k_proj.bias"] = bias(KVH * D)
+            T[p + "self_attn.v_proj.bias"] = bias(KVH * D)
         else:
             T[p + "self_attn.q_norm.weight"] = norm(D)
             T[p + "self_attn.k_norm.weight"] = norm(D)

@@ -240,10 +240,24 @@ describe('customer and merchant', { concurrency: false }, () => {
       const after = (await apiGet(alice, `/api/v1/orders/${orders[0].id}`)).body;
       assert.equal(after.status, 'preparing');
 
-      // The menu editor and the sales chart.
+      // The menu editor: a new price for the Oat Latte, which customers then see.
       await luna.getByRole('link', { name: 'Menu' }).click();
       await luna.getByRole('heading', { name: 'Menu and products' }).waitFor();
+      const edit = luna.getByRole('button', { name: 'Edit Oat Latte', exact: true });
+      const itemRow = luna.locator('li', { has: edit });
+      await edit.click();
+      const price = itemRow.getByLabel('Price (¥)');
+      await price.fill('24.50');
       await w.screenshot(luna, 'menu-editor');
+      await itemRow.getByRole('button', { name: 'Save', exact: true }).click();
+      await price.waitFor({ state: 'detached' });
+      const menu = (await apiGet(alice, '/api/v1/merchants/1/menu')).body;
+      const items = JSON.stringify(menu);
+      assert.match(items, /"name_en":"Oat Latte"/);
+      const oat = (menu.data ?? menu.items ?? []).find((i) => i.name_en === 'Oat Latte');
+      assert.equal(oat?.price, 2450, 'the customer sees the new price');
+      assert.equal((await apiGet(alice, `/api/v1/orders/${orders[0].id}`)).body.subtotal, 4600,
+                   'the placed order keeps its price');
       await luna.getByRole('link', { name: 'Sales' }).click();
       await luna.getByRole('heading', { name: 'Sales' }).waitFor();
       await luna.locator('svg.chart').first().waitFor();
@@ -294,7 +308,8 @@ describe('customer and merchant', { concurrency: false }, () => {
 
   test('a refused confirmation leaves no order and no charge', async () => {
     await flow('refused', ORDER_TWO_OAT_LATTES, async (w) => {
-      const alice = await w.page('alice', PHONE);
+      // In the dark colour scheme, whose contrast is checked too.
+      const alice = await w.page('alice', { ...PHONE, colorScheme: 'dark' });
       await signIn(alice, w.base, 'Alice Chen', 'Assistant');
       const before = (await apiGet(alice, '/api/v1/wallet')).body.balance;
       await send(alice, 'Message', 'order two oat lattes to my office');
@@ -303,7 +318,8 @@ describe('customer and merchant', { concurrency: false }, () => {
       await card.getByRole('button', { name: 'Cancel' }).click();
       await card.getByText('Cancelled', { exact: true }).waitFor({ timeout: 10_000 });
       assert.equal(await card.getByRole('button', { name: 'Confirm' }).count(), 0, 'no Confirm left');
-      await w.screenshot(alice, 'cancelled');
+      await w.screenshot(alice, 'cancelled-dark');
+      await assertAccessible(alice, 'chat in the dark scheme');
       assert.equal((await apiGet(alice, '/api/v1/orders')).body.data.length, 0, 'no order');
       assert.equal((await apiGet(alice, '/api/v1/wallet')).body.balance, before, 'no charge');
     });
