@@ -446,7 +446,7 @@ class MapRoutes {
     return route(caller, a, b, mode);
   }
 
-  // GET /api/v1/merchants/{id}/delivery-eta?address_id= (or ?lat=&lon=)
+  // GET /api/v1/maps/roads?bbox=south,west,north,east[&limit=]
   // The roads of a box, to draw the city under a route or places: segments as
   // [lat_a, lon_a, lat_b, lon_b, class] with the class an index into "classes".
   Result<http::Response> roads(http::Request& req, const Caller& /*roads are public*/) const {
@@ -496,6 +496,7 @@ class MapRoutes {
                               {"truncated", found.truncated}});
   }
 
+  // GET /api/v1/merchants/{id}/delivery-eta?address_id= (or ?lat=&lon=)
   Result<http::Response> delivery_eta(http::Request& req, const Caller& caller) const {
     QWL_RETURN_IF_ERROR(check_query(req, {"address_id", "lat", "lon"}));
     QWL_ASSIGN_OR_RETURN(int64_t merchant_id, path_id(req, "id"));
