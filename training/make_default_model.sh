@@ -2,8 +2,8 @@
 # Makes models/default.gguf end to end: tasks -> recorded agent conversations -> tokenizer ->
 # token ids -> training -> Hugging Face folder -> GGUF -> held-out evaluation.
 #
-#   training/make_default_model.sh                 # the whole pipeline (about 75 minutes)
-#   MINUTES=90 training/make_default_model.sh      # a longer training budget
+#   training/make_default_model.sh                 # the whole pipeline (about 2 hours: 110 minutes of training)
+#   MINUTES=60 training/make_default_model.sh      # another training budget
 #   RESUME=1 training/make_default_model.sh        # continue an interrupted training run
 #
 # Needs the build (scripts/setup.sh) and Debian's python3-torch, python3-numpy, python3-regex,
@@ -17,7 +17,7 @@ QWL=${QWL:-build/qwenlayer}
 PY=/usr/bin/python3
 DATA=training/data
 RUN=${RUN:-training/runs/default}
-MINUTES=${MINUTES:-60}
+MINUTES=${MINUTES:-110}
 VOCAB=${VOCAB:-6000}
 PORT=${PORT:-8931}
 MAX_LEN=${MAX_LEN:-2048}  # tokens per conversation turn (longer ones are left out)

@@ -16,13 +16,22 @@ the tokenizer is every example's text.
 encode: each piece is tokenized on its own (the model's answer starts right after the prompt's
 "<|im_start|>assistant\\n", a pre-token boundary, so this is how the served prompt and the
 model's output split too), concatenated, cut at --max-len (examples longer are dropped, and
-counted). A fixed share of tasks (by hash of the task id) goes to the validation file.
+counted). A fixed share of tasks (by hash of the task id) goes to the validation file, in a
+seeded shuffled order so that any prefix of it samples every task family.
+
+The mask is a loss weight: 0 where the model does not write, 1 on most of what it writes and
+--decision-weight on the tokens that carry a decision: the first token of each answer (a tool
+call or words), the tool's name and every argument value (a token's weight is the largest of its
+bytes'). The rest of a tool call is fixed syntax the model learns in its first minutes; without
+the weights those tokens are most of the loss.
 """
 
 import argparse
 import hashlib
 import json
 import os
+import random
+import re
 import sys
 
 import jinja2
@@ -120,6 +129,94 @@ def cmd_render(args):
           file=sys.stderr)
 
 
+_TOOL_CALL = re.compile(r"<tool_call>\n(\{.*?\})\n</tool_call>", re.S)
+
+
+def _mark_json_values(text, start, weights, w):
+    """Marks with w the bytes of every value in the JSON text[start:] (strings with their quotes,
+    numbers, true/false/null) and of no key or punctuation; returns where the JSON value ends."""
+    stack, i, n = [], start, len(text)
+    expect_key = False
+    while i < n:
+        c = text[i]
+        if c in "{[":
+            stack.append(c)
+            expect_key = c == "{"
+            i += 1
+        elif c in "}]":
+            stack.pop()
+            i += 1
+            if not stack:
+                return i
+        elif c == ",":
+            expect_key = stack[-1] == "{"
+            i += 1
+        elif c == ":":
+            expect_key = False
+            i += 1
+        elif c == '"':
+            j = i + 1
+            while j < n and text[j] != '"':
+                j += 2 if text[j] == "\\" else 1
+            j += 1
+            if not expect_key:
+                _mark(text, i, j, weights, w)
+            i = j
+        elif c.isspace():
+            i += 1
+        else:
+            j = i
+            while j < n and text[j] not in ",}] \n":
+                j += 1
+            _mark(text, i, j, weights, w)
+            i = j
+        if not stack:
+            return i
+    return i
+
+
+def _mark(text, a, b, weights, w):
+    """weights is per byte of text; a and b are character offsets."""
+    lo = len(text[:a].encode())
+    hi = lo + len(text[a:b].encode())
+    for k in range(lo, hi):
+        weights[k] = max(weights[k], w)
+
+
+def decision_weights(text, w):
+    """Per-byte loss weights of one answer of the model (see the module's docstring)."""
+    weights = [1] * len(text.encode())
+    for m in _TOOL_CALL.finditer(text):
+        try:
+            call = json.loads(m.group(1))
+        except ValueError:
+            continue
+        name_at = text.find('"name": "', m.start(1))
+        if name_at >= 0 and isinstance(call, dict):
+            a = name_at + len('"name": "')
+            _mark(text, a, a + len(call.get("name", "")), weights, w)
+        args_at = text.find('"arguments": ', m.start(1))
+        if args_at >= 0:
+            _mark_json_values(text, args_at + len('"arguments": '), weights, w)
+    return weights
+
+
+def encode_piece(tok, text, flag, decision_weight):
+    """(ids, per-token loss weights) of one piece: 0 outside the model's answers."""
+    ids = tok.encode(text)
+    if not flag:
+        return ids, [0] * len(ids)
+    byte_w = decision_weights(text, decision_weight)
+    out, at = [], 0
+    for i in ids:
+        k = len(tok.id_to_bytes(i))
+        out.append(max(byte_w[at:at + k] or [1]))
+        at += k
+    if out:
+        out[0] = max(out[0], decision_weight)
+    return ids, out
+
+
 def cmd_encode(args):
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import bpe
@@ -127,27 +224,37 @@ def cmd_encode(args):
     tok = bpe.Tokenizer.load(args.tokenizer)
     n = {"train": 0, "valid": 0, "too_long": 0}
     tokens = {"train": 0, "valid": 0}
-    trained = 0
-    with open(args.pieces, encoding="utf-8") as f, open(args.out, "w") as train, open(args.valid, "w") as valid:
+    trained = decisions = 0
+    valid_lines = []
+    with open(args.pieces, encoding="utf-8") as f, open(args.out, "w") as train:
         for line in f:
             ex = json.loads(line)
             ids, mask = [], []
             for text, flag in ex["pieces"]:
-                piece = tok.encode(text)
+                piece, weights = encode_piece(tok, text, flag, args.decision_weight)
                 ids += piece
-                mask += [flag] * len(piece)
+                mask += weights
             if len(ids) > args.max_len:
                 n["too_long"] += 1
                 continue
             h = int(hashlib.sha1(ex["task"].encode()).hexdigest(), 16) % 1000
             split = "valid" if h < args.valid_permille else "train"
-            (valid if split == "valid" else train).write(json.dumps({"ids": ids, "mask": mask}) + "\n")
+            record = json.dumps({"ids": ids, "mask": mask}) + "\n"
+            if split == "valid":
+                valid_lines.append(record)
+            else:
+                train.write(record)
             n[split] += 1
             tokens[split] += len(ids)
-            trained += sum(mask)
+            trained += sum(1 for m in mask if m)
+            decisions += sum(1 for m in mask if m > 1)
+    random.Random(1).shuffle(valid_lines)
+    with open(args.valid, "w") as valid:
+        valid.writelines(valid_lines)
     print(f"encode: {n['train']} train ({tokens['train']} tokens), {n['valid']} valid "
           f"({tokens['valid']} tokens), {n['too_long']} longer than {args.max_len} dropped; "
-          f"{trained} tokens trained on", file=sys.stderr)
+          f"{trained} tokens trained on, {decisions} of them decisions (weight {args.decision_weight})",
+          file=sys.stderr)
 
 
 def main():
@@ -166,6 +273,8 @@ def main():
     e.add_argument("--valid", required=True)
     e.add_argument("--max-len", type=int, default=1024)
     e.add_argument("--valid-permille", type=int, default=20)
+    e.add_argument("--decision-weight", type=int, default=3,
+                   help="loss weight of the tokens that carry a decision (1: all alike)")
     args = ap.parse_args()
     {"render": cmd_render, "encode": cmd_encode}[args.cmd](args)
 

@@ -6,11 +6,13 @@
         --ffn 768 --head-dim 64] [--lr 2e-3] [--batch-tokens 4096] [--threads 2] [--bf16]
 
 Data: DIR/train.jsonl and DIR/valid.jsonl, one {"ids": [...], "mask": [...]} per line; mask[i]
-is 1 when token i is a training target (predicted from positions < i), so mask[0] is ignored.
+is the loss weight of token i as a training target (predicted from positions < i): 0 for none,
+1 for most, more for the tokens that carry a decision (prepare.py); mask[0] is ignored.
 Sequences are truncated to --max-len and batched by length (a batch holds at most
 --batch-tokens padded positions; right padding is harmless under causal attention and never a
-target). The loss is the mean cross entropy over a batch's targets; only target positions go
-through the lm_head.
+target). The loss is the weighted mean cross entropy over a batch's targets; only target
+positions go through the lm_head. Validation reports the unweighted loss, the next-token accuracy
+and the accuracy on the decision tokens (weight above 1).
 
 Optimizer and schedule: AdamW (betas 0.9/0.95, weight decay on matrices only), gradient clipping,
 linear warmup over the first --warmup fraction of the budget then cosine decay to --min-lr of the
@@ -91,7 +93,7 @@ class DataError(Exception):
 # ----------------------------------------------------------------------------- data
 
 def load_jsonl(path, vocab_size, max_len):
-    """Returns (list of int32 id arrays, list of bool target-mask arrays, stats). Sequences with
+    """Returns (list of int32 id arrays, list of uint8 target-weight arrays, stats). Sequences with
     no target after position 0 are dropped; longer ones are truncated to max_len."""
     seqs, masks = [], []
     stats = {"lines": 0, "dropped": 0, "truncated": 0}
@@ -115,8 +117,8 @@ def load_jsonl(path, vocab_size, max_len):
             m = np.asarray(mask, dtype=np.int64)
             if a.size and (a.min() < 0 or (vocab_size and a.max() >= vocab_size)):
                 raise DataError("%s:%d: \"ids\" has a token outside [0, %d)" % (path, n, vocab_size))
-            if m.size and not np.all((m == 0) | (m == 1)):
-                raise DataError("%s:%d: \"mask\" values must be 0 or 1" % (path, n))
+            if m.size and (m.min() < 0 or m.max() > 255):
+                raise DataError("%s:%d: \"mask\" values must be loss weights from 0 to 255" % (path, n))
             if a.size > max_len:
                 a, m = a[:max_len], m[:max_len]
                 stats["truncated"] += 1
@@ -124,7 +126,7 @@ def load_jsonl(path, vocab_size, max_len):
                 stats["dropped"] += 1
                 continue
             seqs.append(a.astype(np.int32))
-            masks.append(m.astype(bool))
+            masks.append(m.astype(np.uint8))
     return seqs, masks, stats
 
 
@@ -154,10 +156,10 @@ def make_batches(lengths, batch_tokens, seed, epoch):
 
 
 def collate(seqs, masks, idx):
-    """(ids (R, L) int64 zero-padded, targets mask (R, L) bool with padding False)."""
+    """(ids (R, L) int64 zero-padded, target weights (R, L) float32 with padding 0)."""
     L = max(len(seqs[i]) for i in idx)
     ids = np.zeros((len(idx), L), dtype=np.int64)
-    tm = np.zeros((len(idx), L), dtype=bool)
+    tm = np.zeros((len(idx), L), dtype=np.float32)
     for r, i in enumerate(idx):
         ids[r, :len(seqs[i])] = seqs[i]
         tm[r, :len(masks[i])] = masks[i]
@@ -166,26 +168,33 @@ def collate(seqs, masks, idx):
 
 # ----------------------------------------------------------------------------- loss
 
-def masked_loss(model, ids, target_mask, bf16=False, with_accuracy=False):
-    """Mean cross entropy of predicting ids[:, i] from positions < i over target_mask[:, i] == 1
-    (i >= 1), and the number of targets. Only target positions are projected to the vocabulary.
-    With with_accuracy, also the count of targets whose argmax is right."""
-    inputs, targets, tm = ids[:, :-1], ids[:, 1:], target_mask[:, 1:]
+def masked_loss(model, ids, target_weights, bf16=False, with_accuracy=False):
+    """Cross entropy of predicting ids[:, i] from positions < i, averaged over the targets
+    (target_weights[:, i] > 0, i >= 1) with those weights, and the number of targets. Only target
+    positions are projected to the vocabulary. With with_accuracy: (unweighted mean loss, targets,
+    right argmaxes, decision targets (weight > 1), right argmaxes among them)."""
+    inputs, targets, tw = ids[:, :-1], ids[:, 1:], target_weights[:, 1:]
+    tm = tw > 0
     with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
         h = model.hidden(inputs)
         logits = model.logits_of(h[tm])
     logits = logits.float()
     y = targets[tm]
-    loss = F.cross_entropy(logits, y)
+    w = tw[tm]
     if with_accuracy:
-        return loss, int(y.numel()), int((logits.argmax(-1) == y).sum())
-    return loss, int(y.numel())
+        right = logits.argmax(-1) == y
+        decision = w > 1
+        return (F.cross_entropy(logits, y), int(y.numel()), int(right.sum()), int(decision.sum()),
+                int((right & decision).sum()))
+    ce = F.cross_entropy(logits, y, reduction="none")
+    return (ce * w).sum() / w.sum(), int(y.numel())
 
 
 def evaluate(model, seqs, masks, batch_tokens, bf16):
-    """(mean loss per target token, accuracy) over the given sequences."""
+    """(mean loss per target token, accuracy, accuracy on the decision tokens) over the given
+    sequences."""
     model.eval()
-    total, n, correct = 0.0, 0, 0
+    total, n, correct, n_dec, correct_dec = 0.0, 0, 0, 0, 0
     lengths = np.array([len(s) for s in seqs])
     order = np.argsort(lengths, kind="stable")
     with torch.no_grad():
@@ -195,13 +204,15 @@ def evaluate(model, seqs, masks, batch_tokens, bf16):
             while e < len(order) and lengths[order[e]] * (e - s + 1) <= batch_tokens:
                 e += 1
             ids, tm = collate(seqs, masks, order[s:e])
-            loss, k, c = masked_loss(model, ids, tm, bf16, with_accuracy=True)
+            loss, k, c, kd, cd = masked_loss(model, ids, tm, bf16, with_accuracy=True)
             total += float(loss) * k
             n += k
             correct += c
+            n_dec += kd
+            correct_dec += cd
             s = e
     model.train()
-    return total / max(n, 1), correct / max(n, 1)
+    return total / max(n, 1), correct / max(n, 1), correct_dec / max(n_dec, 1)
 
 
 # ----------------------------------------------------------------------------- schedule
@@ -390,10 +401,10 @@ def main(argv=None):
     def validate():
         if not valid_seqs:
             return
-        vl, acc = evaluate(model, valid_seqs, valid_masks, a.batch_tokens, a.bf16)
-        log("valid", "valid step %d | loss %.4f | ppl %.2f | acc %.4f | %s" %
-            (step, vl, math.exp(min(vl, 50)), acc, fmt_time(elapsed)),
-            step=step, loss=vl, acc=acc, tokens=tokens, elapsed=elapsed)
+        vl, acc, dacc = evaluate(model, valid_seqs, valid_masks, a.batch_tokens, a.bf16)
+        log("valid", "valid step %d | loss %.4f | ppl %.2f | acc %.4f | decisions %.4f | %s" %
+            (step, vl, math.exp(min(vl, 50)), acc, dacc, fmt_time(elapsed)),
+            step=step, loss=vl, acc=acc, decision_acc=dacc, tokens=tokens, elapsed=elapsed)
 
     stop = {"signal": None}
 

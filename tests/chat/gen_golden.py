@@ -594,7 +594,36 @@ def fixed_conversations():
         # An unknown role.
         {"messages": [{"role": "user", "content": "x"}, {"role": "critic", "content": "meh"}],
          "tools": None, "add_generation_prompt": True},
+        # The city app agent's system prompt (the default model's template writes it compactly):
+        # saved places, a location and a pending action, in English and in Chinese.
+        {"messages": [{"role": "system", "content": CITY_SYSTEM_EN}, {"role": "user", "content": "Weather?"},
+                      {"role": "assistant", "content": "", "tool_calls": [call]},
+                      {"role": "tool", "content": "{\"t\": 18}", "tool_call_id": "call_1"}],
+         "tools": [weather], "add_generation_prompt": True},
+        {"messages": [{"role": "system", "content": CITY_SYSTEM_ZH}, {"role": "user", "content": "改成大杯"}],
+         "tools": [weather], "add_generation_prompt": True},
     ]
+
+
+CITY_RULES = (
+    "Rules:\n"
+    "- Look things up with the tools; never invent ids, prices, times or availability.\n"
+    "- Keep answers short.\n")
+CITY_SYSTEM_EN = (
+    "You are Qwen, the assistant of the city app. You act for Alice Chen (user 1) through the tools.\n"
+    "Now: 2026-01-06 (Tuesday) 11:30, city time (UTC+8).\n"
+    "Language: answer in English.\n"
+    "Saved places (use the label as a place argument): home: Room 2703, Building 1, 27 Pearl Road "
+    "(default delivery address); office: 10F, Lakeside Tower, 41 Sunrise Road;\n"
+    "Current location: 30.24184, 120.15257.\n" + CITY_RULES)
+CITY_SYSTEM_ZH = (
+    "You are Qwen, the assistant of the city app. You act for 王芳 (user 2) through the tools.\n"
+    "Now: 2026-01-05 (Monday) 12:10, city time (UTC+8).\n"
+    "Language: answer in Chinese (用中文回答).\n"
+    "Saved places (use the label as a place argument): home: 老城区明珠路27号 (default delivery address); "
+    "gym: 北门区: 健身房;\n" + CITY_RULES +
+    "Pending action awaiting the user's confirmation: 2 x 珍珠奶茶（中杯），云朵茶饮 -> home；¥36 (tool checkout). "
+    "To change it, call checkout again with the new details.\n")
 
 
 def main():

@@ -5,7 +5,7 @@ On a tiny Qwen3 (vocab 320 from a small byte-level BPE tokenizer, 2 layers, hidd
 heads x 64 = 256 != hidden, 2 KV heads) and synthetic data whose next token is a fixed
 permutation of the previous one (learnable in a few steps):
 
-  1. masked_loss scores exactly the mask == 1 targets, and right padding changes nothing;
+  1. masked_loss scores exactly the weight > 0 targets, weighted, and right padding changes nothing;
   2. train.py lowers the training loss, and a run stopped by SIGINT (checkpoint on signal) and
      resumed with --resume continues at the next step and ends with the same weights as an
      uninterrupted run (optimizer state, data position and schedule all restored);
@@ -115,22 +115,25 @@ def test_loss(n_tok):
     m.reset_parameters(0.3)
     rng = np.random.default_rng(1)
     seqs = [rng.integers(0, n_tok, size=n).astype(np.int32) for n in (9, 17, 4)]
-    masks = [rng.random(len(s)) < 0.5 for s in seqs]
-    masks[2][1] = True
+    # Loss weights as prepare.py writes them: 0 (not a target), 1, or a decision weight.
+    masks = [rng.choice(np.array([0, 0, 1, 3], dtype=np.uint8), size=len(s)) for s in seqs]
+    masks[2][1] = 3
     ids, tm = train.collate(seqs, masks, [0, 1, 2])
     with torch.no_grad():
         loss, n = train.masked_loss(m, ids, tm)
-        total, count = 0.0, 0
+        total, weight, count = 0.0, 0.0, 0
         for s, mk in zip(seqs, masks):
             logits = m(torch.from_numpy(s.astype(np.int64))[None])[0]
             lp = torch.log_softmax(logits.double(), -1)
             for i in range(1, len(s)):
                 if mk[i]:
-                    total -= float(lp[i - 1, int(s[i])])
+                    total -= float(mk[i]) * float(lp[i - 1, int(s[i])])
+                    weight += float(mk[i])
                     count += 1
-    check(n == count, "masked_loss counts the mask == 1 targets after position 0 (%d == %d)" % (n, count))
-    check(abs(float(loss) - total / count) < 1e-5,
-          "masked_loss equals the per-sequence unpadded cross entropy (%.6f vs %.6f)" % (float(loss), total / count))
+    check(n == count, "masked_loss counts the weight > 0 targets after position 0 (%d == %d)" % (n, count))
+    check(abs(float(loss) - total / weight) < 1e-5,
+          "masked_loss equals the per-sequence unpadded cross entropy, weighted (%.6f vs %.6f)" %
+          (float(loss), total / weight))
 
 
 def train_runs(work, data, tok_dir):
