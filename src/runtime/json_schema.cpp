@@ -795,27 +795,25 @@ class SchemaCompiler {
   }
 
   // Integers in [a, b] written without sign or leading zeros; b == nullopt: no upper bound
-  // (up to max_int_digits digits).
+  // (up to max_int_digits digits). Lengths strictly between a's and b's are one alternative.
   GrammarExpr uint_range(const std::string& a, const std::optional<std::string>& b) {
-    std::vector<GrammarExpr> alts;
     const size_t la = a.size();
     const size_t lb = b ? b->size() : std::max<size_t>(la, options_.max_int_digits);
-    for (size_t len = la; len <= lb; ++len) {
-      std::string lo = a;
-      if (len != la) {
-        lo.assign(len, '0');
-        lo[0] = '1';
-      }
-      if (!b && len > la) {
-        // Every longer length at once: [1-9][0-9]{la, max-1}.
-        alts.push_back(g_->seq({g_->byte_set({{'1', '9'}}),
-                                g_->repeat(g_->byte_set({{'0', '9'}}), static_cast<int>(la),
-                                           static_cast<int>(lb - 1))}));
-        break;
-      }
-      const std::string hi = (b && len == lb) ? *b : std::string(len, '9');
-      alts.push_back(same_length_range(lo, hi));
+    const auto digits = [&](size_t from, size_t to) {  // [1-9][0-9]{from-1, to-1}
+      return g_->seq({g_->byte_set({{'1', '9'}}),
+                      g_->repeat(g_->byte_set({{'0', '9'}}), static_cast<int>(from - 1),
+                                 static_cast<int>(to - 1))});
+    };
+    if (la == lb) return same_length_range(a, b ? *b : std::string(la, '9'));
+    std::vector<GrammarExpr> alts = {same_length_range(a, std::string(la, '9'))};
+    if (!b) {
+      alts.push_back(digits(la + 1, lb));
+      return g_->alt(std::move(alts));
     }
+    if (lb > la + 1) alts.push_back(digits(la + 1, lb - 1));
+    std::string lo(lb, '0');
+    lo[0] = '1';
+    alts.push_back(same_length_range(lo, *b));
     return g_->alt(std::move(alts));
   }
 
@@ -890,7 +888,13 @@ class SchemaCompiler {
       const bool whole = hi->value.frac.empty();
       ihi = hi->exclusive && whole ? decrement(hi->value) : floor_of(hi->value);
     }
-    if (ilo && ihi && compare(*ilo, *ihi) > 0) {
+    // JSON Schema's integers are unbounded, but what reads a tool call's arguments (the chat
+    // template's input when the call is sent back as history, the services' ids) holds 64 bits:
+    // a side with no bound ends at int64's limit, so that a model cannot write an integer that
+    // the next request would refuse.
+    if (!ilo) ilo = Decimal{.negative = true, .int_part = "9223372036854775808", .frac = ""};
+    if (!ihi) ihi = Decimal{.negative = false, .int_part = "9223372036854775807", .frac = ""};
+    if (compare(*ilo, *ihi) > 0) {
       return InvalidArgumentError("{}: no integer lies between the minimum and the maximum", path);
     }
     std::vector<GrammarExpr> alts;

@@ -219,8 +219,16 @@ TEST(JsonSchemaTest, IntegerBoundsAreExact) {
   for (const char* bad : {"-0", "007", "1.0", "1e2", "+5", ""})
     EXPECT_FALSE(GrammarMatcher::matches(g, bad)) << bad;
   auto any = schema(R"({"type": "integer"})");
+  // Unbounded sides end at int64's limits (the chat template's input holds no more).
   EXPECT_TRUE(GrammarMatcher::matches(any, "-9223372036854775808"));
-  EXPECT_TRUE(GrammarMatcher::matches(any, "18446744073709551615"));
+  EXPECT_TRUE(GrammarMatcher::matches(any, "9223372036854775807"));
+  EXPECT_FALSE(GrammarMatcher::matches(any, "-9223372036854775809"));
+  EXPECT_FALSE(GrammarMatcher::matches(any, "9223372036854775808"));
+  EXPECT_FALSE(GrammarMatcher::matches(any, "11026020268683099000"));
+  EXPECT_FALSE(GrammarMatcher::matches(any, "18446744073709551615"));
+  auto non_negative = schema(R"({"type": "integer", "minimum": 0})");
+  EXPECT_TRUE(GrammarMatcher::matches(non_negative, "9223372036854775807"));
+  EXPECT_FALSE(GrammarMatcher::matches(non_negative, "9223372036854775808"));
   EXPECT_FALSE(GrammarMatcher::matches(any, "-0"));
 }
 
