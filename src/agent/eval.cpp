@@ -256,25 +256,6 @@ Result<EvalTask> parse_task(const Reader& r, const json& j) {
   return t;
 }
 
-// "2026-01-06T11:30" (city time) -> microseconds since the Unix epoch.
-Result<int64_t> parse_local_now(std::string_view text) {
-  int y = 0, mo = 0, d = 0, h = 0, mi = 0;
-  char tail = 0;
-  const std::string s(text);
-  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d%c", &y, &mo, &d, &h, &mi, &tail) != 5 ||
-      s.size() != 16 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59) {
-    return InvalidArgumentError("now: '{}' is not a local time YYYY-MM-DDTHH:MM", text);
-  }
-  // Days since 1970-01-01 of a civil date (Howard Hinnant's days_from_civil).
-  const int64_t yy = mo <= 2 ? y - 1 : y;
-  const int64_t era = (yy >= 0 ? yy : yy - 399) / 400;
-  const int64_t yoe = yy - era * 400;
-  const int64_t doy = (153 * (mo > 2 ? mo - 3 : mo + 9) + 2) / 5 + d - 1;
-  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  const int64_t day = era * 146097 + doe - 719468;
-  return services::local_instant_us(day, h * 60 + mi);
-}
-
 // ---- matching --------------------------------------------------------------------------------
 
 std::string fold(std::string_view s) {
@@ -807,7 +788,7 @@ EvalTaskResult run_one(const EvalTask& task, size_t index, const std::string& se
     broken.failures.push_back(fmt::format("copying {} to {}: {}", seeded, path, ec.message()));
     return broken;
   }
-  Result<int64_t> now = parse_local_now(task.now.empty() ? kEvalDefaultNow : task.now);
+  Result<int64_t> now = services::parse_local_time(task.now.empty() ? kEvalDefaultNow : task.now);
   if (!now.ok()) {
     broken.failures.push_back(now.status().to_string());
     remove_db_files(path);
@@ -857,7 +838,7 @@ Result<std::vector<EvalTask>> parse_eval_suite(std::string_view text, std::strin
     if (j.is_discarded()) return r.error("line", "is not valid JSON");
     QWL_ASSIGN_OR_RETURN(EvalTask task, parse_task(r, j));
     if (!task.now.empty()) {
-      if (Result<int64_t> now = parse_local_now(task.now); !now.ok()) {
+      if (Result<int64_t> now = services::parse_local_time(task.now); !now.ok()) {
         return r.error("now", now.status().message());
       }
     }

@@ -38,6 +38,19 @@ class ManualClock final : public Clock {
   std::atomic<int64_t> monotonic_us_;
 };
 
+// Another clock's time moved by a fixed amount: a server that starts at a chosen instant and
+// runs in real time from there (`serve --now`). The monotonic reading is the base's.
+class ShiftedClock final : public Clock {
+ public:
+  ShiftedClock(const Clock& base, int64_t offset_us) : base_(base), offset_us_(offset_us) {}
+  int64_t monotonic_us() const override { return base_.monotonic_us(); }
+  int64_t wall_us() const override { return base_.wall_us() + offset_us_; }
+
+ private:
+  const Clock& base_;
+  int64_t offset_us_;
+};
+
 // Measures elapsed time on the monotonic clock from construction or the last reset().
 class Stopwatch {
  public:

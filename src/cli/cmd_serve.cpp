@@ -34,6 +34,7 @@
 #include "server/http_server.h"
 #include "server/openai_service.h"
 #include "server/static_files.h"
+#include "services/city_time.h"
 #include "services/identity.h"
 #include "services/seed.h"
 #include "store/db.h"
@@ -65,6 +66,7 @@ struct ServeArgs {
   std::string db = kDefaultDbUrl;
   bool secure_cookies = false;
   bool no_seed = false;
+  std::string now;  // --now: the city time the server's clock starts at; empty = real time
 };
 
 // The id clients use as "model": --model-name, else the file or folder name without extension.
@@ -80,11 +82,20 @@ Status run(const ServeArgs& a) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
+  // The clock of everything the server does: real time, or real time from --now on.
+  int64_t shift_us = 0;
+  if (!a.now.empty()) {
+    Result<int64_t> start = services::parse_local_time(a.now);
+    if (!start.ok()) return InvalidArgumentError("--now: {}", start.status().message());
+    shift_us = *start - Clock::real().wall_us();
+  }
+  const ShiftedClock clock(Clock::real(), shift_us);
+
   // The ecosystem database: users, sessions, API keys and every service's tables.
   auto db = open_database(a.db);
   if (!db.ok()) return db.status();
   QWL_ASSIGN_OR_RETURN(int64_t schema, schema_version(**db));
-  services::Identity identity(**db, Clock::real());
+  services::Identity identity(**db, clock);
   QWL_ASSIGN_OR_RETURN(int64_t expired, identity.purge_expired_sessions());
   QWL_ASSIGN_OR_RETURN(std::vector<services::ApiKeyInfo> db_keys,
                        identity.list_api_keys(services::Actor::system()));
@@ -98,7 +109,7 @@ Status run(const ServeArgs& a) {
   if (!has_data && !a.no_seed) {
     Stopwatch seed_watch;
     QWL_ASSIGN_OR_RETURN(services::SeedReport seeded,
-                         services::seed_ecosystem(**db, services::SeedOptions{}, Clock::real()));
+                         services::seed_ecosystem(**db, services::SeedOptions{}, clock));
     QWL_LOG_INFO(
         "database {} was empty: seeded the demo city in {:.1f} s (accounts: "
         "alice@example.com, wang@example.com, luna@example.com, ... password \"demo\")",
@@ -107,7 +118,7 @@ Status run(const ServeArgs& a) {
   }
   // The ecosystem's indexes, workers and routes (search, maps, commerce, bookings, events).
   QWL_ASSIGN_OR_RETURN(std::unique_ptr<app::EcosystemServer> ecosystem,
-                       app::EcosystemServer::start(**db, Clock::real()));
+                       app::EcosystemServer::start(**db, clock));
 
   // API keys: the operator's --api-key (hashed at once; the text is not kept), the --keys-file
   // keys, then the users' keys in the database.
@@ -153,17 +164,17 @@ Status run(const ServeArgs& a) {
                                : a.host.find(':') != std::string::npos ? "[" + a.host + "]"
                                                                        : a.host;
   QWL_ASSIGN_OR_RETURN(std::unique_ptr<AgentStack> agent_stack,
-                       make_agent_stack(**db, Clock::real(), *ecosystem, a.agent,
+                       make_agent_stack(**db, clock, *ecosystem, a.agent,
                                         fmt::format("http://{}:{}/v1", loopback, a.port),
                                         internal_key, a.engine.ctx_size));
   app::AgentRoutes agent_routes(app::AgentRoutesDeps{.agent = *agent_stack->agent,
                                                      .sessions = *agent_stack->sessions,
                                                      .actions = *agent_stack->actions,
                                                      .db = **db,
-                                                     .clock = Clock::real()});
+                                                     .clock = clock});
   // MCP over Streamable HTTP at /mcp: the same tools for other software; irreversible ones
   // become pending actions that still need the user (docs/MCP.md).
-  app::McpEndpoint mcp_endpoint(app_api, **db, Clock::real(), *agent_stack->ecosystem_tools,
+  app::McpEndpoint mcp_endpoint(app_api, **db, clock, *agent_stack->ecosystem_tools,
                                 *agent_stack->actions);
 
   http::ServerOptions server_options{
@@ -298,6 +309,10 @@ void add_serve(CLI::App& app, int& exit_code) {
       ->check(CLI::Range(0, 100000))
       ->capture_default_str();
   add_db_option(cmd, args->db);
+  cmd->add_option("--now", args->now,
+                  "Start the server's clock at this city time (UTC+8), e.g. 2026-01-06T11:30, "
+                  "and run it from there: opening hours, delivery times and bookings then read "
+                  "the same whenever it runs (demos, tests)");
   cmd->add_flag("--no-seed", args->no_seed,
                 "Leave an empty database empty (by default a database without ecosystem data "
                 "gets the demo city of `qwenlayer seed --scale demo`)");

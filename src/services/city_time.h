@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 
 #include "base/status.h"
 #include "store/db.h"
@@ -26,6 +27,10 @@ LocalTime local_time(int64_t wall_us);
 
 // The UTC instant of local `day` at `minute` (minute may exceed 1439: the next day).
 int64_t local_instant_us(int64_t day, int minute);
+
+// "2026-01-06T11:30", a city time to the minute -> microseconds since the Unix epoch;
+// InvalidArgument naming the text otherwise.
+Result<int64_t> parse_local_time(std::string_view text);
 
 // Whether poi `poi_id` is open at `wall_us` by its poi_hours rows: a row (weekday, open, close)
 // covers [open, close) minutes of that weekday, and close > 1440 reaches into the next day. A

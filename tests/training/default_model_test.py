@@ -41,7 +41,7 @@ class DefaultModel(unittest.TestCase):
             env.pop(k, None)
         cls.log = open(os.path.join(cls.work, "serve.log"), "w")
         cls.server = subprocess.Popen([QWENLAYER, "serve", "--port", str(cls.port), "--db", cls.db,
-                                       "-t", "2"], env=env, cwd=cls.work, stdout=cls.log,
+                                       "-t", "2", "--now", "2026-01-06T11:30"], env=env, cwd=cls.work, stdout=cls.log,
                                       stderr=subprocess.STDOUT)
         deadline = time.time() + 120
         while time.time() < deadline:

@@ -47,6 +47,12 @@ const ORDER_TWO_OAT_LATTES = [
   call('checkout', { merchant_id: 1, deliver_to: 'office' }),
 ];
 
+// The server's clock starts at 11:30 tomorrow, city time (UTC+8), so that the cafés are open
+// whenever the test runs (on the real clock the order flows failed from 21:00 to 07:30 city
+// time, when Luna Café is closed). Tomorrow rather than today: the page compares a pending
+// action's expiry with the browser's clock, so the server's time must not be behind it.
+const CITY_NOW = `${new Date(Date.now() + (8 + 24) * 3600e3).toISOString().slice(0, 10)}T11:30`;
+
 let browser;
 let seedDb;
 
@@ -85,7 +91,8 @@ class World {
     fs.writeFileSync(scriptFile, script.map((s) => JSON.stringify(s)).join('\n') + '\n');
     w.server = await startServer({
       name: `web-${name}`,
-      args: ['--db', db, '--backend', `scripted:${scriptFile}`, '--web-root', DIST, '--no-prefix-cache'],
+      args: ['--db', db, '--backend', `scripted:${scriptFile}`, '--web-root', DIST, '--no-prefix-cache',
+             '--now', CITY_NOW],
     });
     w.base = w.server.origin;
     return w;
